@@ -1,0 +1,210 @@
+"""The membership regularizer: partitions, component classifier, its losses, the JSD gauge.
+
+K generator components are trained on disjoint partitions of the training rows. A
+component classifier ``C`` sees generated samples only and learns which component made
+them; the generators are penalized when it succeeds. At the classifier's optimum
+
+    max_C  sum_k pi_k E_{x~p_k}[log C_k(x)]  =  JSD_pi(p_1, ..., p_K) - H(pi)
+                                             =  I(k; x) - H(pi),
+
+so ``H(pi) + mean log C_k(x_k)`` on samples the classifier did not train on estimates the
+generalized Jensen-Shannon divergence between the components, in nats (0: the
+components are indistinguishable; log K: fully separable). ``docs/method.md`` has the
+derivation. This module knows nothing of tables or images: it takes the samples of each
+component as one tensor whose first axis is the component.
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+FORMS = ('uniform', 'jsd')
+
+
+def partition_rows(num_rows, n_partitions, generator=None):
+    """Assign each row to one of ``n_partitions`` disjoint parts at random.
+
+    Sizes differ by at most one. Returns a ``LongTensor`` of shape ``(num_rows,)``.
+    """
+    if n_partitions < 1 or n_partitions > num_rows:
+        raise ValueError(
+            f'Cannot split {num_rows} rows into {n_partitions} partitions: '
+            'n_partitions must be between 1 and the number of rows.'
+        )
+    order = torch.randperm(num_rows, generator=generator)
+    labels = torch.empty(num_rows, dtype=torch.long)
+    labels[order] = torch.arange(num_rows) % n_partitions
+    return labels
+
+
+def entropy(weights):
+    """Shannon entropy, in nats, of a probability vector."""
+    weights = torch.as_tensor(weights, dtype=torch.float64)
+    weights = weights[weights > 0]
+    return float(-(weights * weights.log()).sum())
+
+
+def jsd_estimate(log_probs, labels, weights):
+    """``H(pi) + mean log C_k(x)``: the classifier's lower bound on JSD_pi, in nats.
+
+    ``log_probs`` are the classifier's log-probabilities ``(n, K)`` on samples it did not
+    train on, ``labels`` the component of each sample, ``weights`` the mixture weights
+    ``pi``. Samples must be drawn from each component in proportion to ``pi``.
+    """
+    return entropy(weights) + float(log_probs.gather(1, labels[:, None]).mean())
+
+
+def mlp_classifier(input_dim, n_partitions, hidden=(256, 256), dropout=0.0):
+    """A plain MLP classifier ``input_dim -> n_partitions`` logits."""
+    layers, dim = [], input_dim
+    for width in hidden:
+        layers += [nn.Linear(dim, width), nn.LeakyReLU(0.2)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        dim = width
+    layers.append(nn.Linear(dim, n_partitions))
+    return nn.Sequential(*layers)
+
+
+class MembershipRegularizer(nn.Module):
+    """Membership regularizer for K generator components.
+
+    Wraps a component classifier (any module mapping a batch of samples to ``K`` logits)
+    with its optimizer, and gives a GAN loop three calls:
+
+    - ``step(samples)``: update the classifier on generated samples, shaped
+      ``(K, m, *sample_shape)`` (``m`` samples of each component, detached). Returns the
+      classifier loss and the JSD estimate measured before the update.
+    - ``generator_loss(samples)``: the term to add to the generators' loss, scaled by
+      ``weight``. ``form='uniform'`` is the cross-entropy of the classifier's output
+      against the uniform distribution over components (bounded below, minimal when the
+      classifier cannot tell the components apart); ``form='jsd'`` is
+      ``mean log C_k(x_k)``, the JSD term of the min-max objective, unbounded below when
+      the classifier is not optimal.
+    - ``estimate(samples)``: the JSD estimate on fresh samples, without any update.
+
+    ``classifier_steps`` updates per call of ``step`` and a replay buffer of earlier
+    samples (``replay_size`` per component) keep the classifier from forgetting regions
+    the generators moved away from, which is what made the naive game cycle.
+    """
+
+    def __init__(self, classifier, n_partitions, weights=None, weight=1.0, form='uniform',
+                 lr=2e-4, betas=(0.5, 0.9), weight_decay=1e-6, classifier_steps=1,
+                 replay_size=0):
+        super().__init__()
+        if form not in FORMS:
+            raise ValueError(f"Invalid value '{form}' for form. Use one of {FORMS}.")
+        self.classifier = classifier
+        self.n_partitions = n_partitions
+        weights = torch.full((n_partitions,), 1.0 / n_partitions) if weights is None else weights
+        self.register_buffer('weights', torch.as_tensor(weights, dtype=torch.float32))
+        self.weight = weight
+        self.form = form
+        self.classifier_steps = classifier_steps
+        self.replay_size = replay_size
+        self.optimizer = torch.optim.Adam(
+            classifier.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
+        self._replay = None
+        self._replay_filled = 0
+
+    def _flatten(self, samples):
+        labels = torch.arange(self.n_partitions, device=samples.device)
+        labels = labels.repeat_interleave(samples.shape[1])
+        return samples.flatten(0, 1), labels
+
+    def log_probs(self, samples):
+        """Classifier log-probabilities ``(K * m, K)`` and the true component labels."""
+        flat, labels = self._flatten(samples)
+        return functional.log_softmax(self.classifier(flat), dim=1), labels
+
+    @torch.no_grad()
+    def estimate(self, samples):
+        """The JSD estimate (nats) and classifier accuracy on ``(K, m, ...)`` samples."""
+        was_training = self.classifier.training
+        self.classifier.eval()
+        log_probs, labels = self.log_probs(samples)
+        self.classifier.train(was_training)
+        accuracy = float((log_probs.argmax(1) == labels).float().mean())
+        return jsd_estimate(log_probs, labels, self.weights.cpu()), accuracy
+
+    def _remember(self, samples):
+        if not self.replay_size:
+            return samples
+        if self._replay is None:
+            self._replay = samples.new_empty((samples.shape[0], self.replay_size,
+                                              *samples.shape[2:]))
+        m = samples.shape[1]
+        slots = (torch.arange(m, device=samples.device) + self._replay_filled) % self.replay_size
+        self._replay[:, slots] = samples
+        self._replay_filled += m
+        stored = min(self._replay_filled, self.replay_size)
+        picked = torch.randint(stored, (m,), device=samples.device)
+        return torch.cat([samples, self._replay[:, picked]], dim=1)
+
+    def step(self, samples):
+        """Train the classifier on detached ``(K, m, ...)`` samples; return (loss, JSD)."""
+        samples = samples.detach()
+        with torch.no_grad():
+            log_probs, labels = self.log_probs(samples)
+            jsd = jsd_estimate(log_probs, labels, self.weights.cpu())
+        batch = self._remember(samples)
+        for _ in range(self.classifier_steps):
+            log_probs, labels = self.log_probs(batch)
+            loss = functional.nll_loss(log_probs, labels)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+        return loss.detach(), jsd
+
+    def generator_loss(self, samples):
+        """The regularization term for the generators, already scaled by ``weight``."""
+        if self.weight == 0:
+            return samples.new_zeros(())
+        log_probs, labels = self.log_probs(samples)
+        if self.form == 'jsd':
+            term = log_probs.gather(1, labels[:, None]).mean()
+        else:
+            term = -(log_probs * self.weights[None]).sum(1).mean()
+        return self.weight * term
+
+    def reset_replay(self):
+        self._replay, self._replay_filled = None, 0
+
+
+def component_distinguishability(samples, labels, weights=None, test_size=0.5, seed=0):
+    """Train a fresh classifier to tell the components apart; report held-out figures.
+
+    This, not the training-time estimate, is the privacy gauge: a classifier trained from
+    scratch after fitting cannot have been dodged by the generators. ``samples`` is an
+    ``(n, d)`` array of generated samples, ``labels`` their component. Returns a dict with
+    ``auc`` (one-vs-rest macro ROC AUC; 0.5 = indistinguishable), ``accuracy``,
+    ``chance_accuracy`` and ``jsd`` (nats, held-out ``H(pi) + mean log p_k``, clipped at 0).
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    samples, labels = np.asarray(samples, dtype=np.float32), np.asarray(labels)
+    k = int(labels.max()) + 1
+    x_train, x_test, y_train, y_test = train_test_split(
+        samples, labels, test_size=test_size, random_state=seed, stratify=labels)
+    model = HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.1, early_stopping=True, random_state=seed)
+    model.fit(x_train, y_train)
+    proba = np.clip(model.predict_proba(x_test), 1e-6, 1.0)
+    if k == 2:
+        auc = roc_auc_score(y_test, proba[:, 1])
+    else:
+        auc = roc_auc_score(y_test, proba, multi_class='ovr', average='macro')
+    weights = np.bincount(labels, minlength=k) / len(labels) if weights is None else weights
+    jsd = entropy(torch.as_tensor(weights)) + float(np.log(proba[np.arange(len(y_test)), y_test]).mean())
+    return {
+        'auc': float(auc),
+        'accuracy': float((proba.argmax(1) == y_test).mean()),
+        'chance_accuracy': float(np.max(weights)),
+        'jsd': max(jsd, 0.0),
+        'max_jsd': math.log(k),
+    }
