@@ -1,3 +1,15 @@
 """Membership-inference-regularized GAN synthesizers for the SDV ecosystem."""
 
+from sdv_privgan.tabular.synthesizer import PrivCTGANSynthesizer
+
 __version__ = '0.1.0'
+__all__ = ['PrivCTGANSynthesizer', 'PrivImageSynthesizer']
+
+
+def __getattr__(name):
+    # The image synthesizer is imported lazily: SDV imports this package on every
+    # ``import sdv`` (entry point), and most users only need the tabular class.
+    if name == 'PrivImageSynthesizer':
+        from sdv_privgan.image import PrivImageSynthesizer
+        return PrivImageSynthesizer
+    raise AttributeError(f"module 'sdv_privgan' has no attribute '{name}'")

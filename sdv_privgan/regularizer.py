@@ -53,8 +53,9 @@ def jsd_estimate(log_probs, labels, weights):
     ``log_probs`` are the classifier's log-probabilities ``(n, K)`` on samples it did not
     train on, ``labels`` the component of each sample, ``weights`` the mixture weights
     ``pi``. Samples must be drawn from each component in proportion to ``pi``.
+    Returns a 0-d tensor on the samples' device (no host synchronization).
     """
-    return entropy(weights) + float(log_probs.gather(1, labels[:, None]).mean())
+    return entropy(weights) + log_probs.gather(1, labels[:, None]).mean()
 
 
 def mlp_classifier(input_dim, n_partitions, hidden=(256, 256), dropout=0.0):
@@ -101,6 +102,7 @@ class MembershipRegularizer(nn.Module):
         self.n_partitions = n_partitions
         weights = torch.full((n_partitions,), 1.0 / n_partitions) if weights is None else weights
         self.register_buffer('weights', torch.as_tensor(weights, dtype=torch.float32))
+        self.prior_entropy = entropy(self.weights)
         self.weight = weight
         self.form = form
         self.classifier_steps = classifier_steps
@@ -128,7 +130,10 @@ class MembershipRegularizer(nn.Module):
         log_probs, labels = self.log_probs(samples)
         self.classifier.train(was_training)
         accuracy = float((log_probs.argmax(1) == labels).float().mean())
-        return jsd_estimate(log_probs, labels, self.weights.cpu()), accuracy
+        return float(self._jsd(log_probs, labels)), accuracy
+
+    def _jsd(self, log_probs, labels):
+        return self.prior_entropy + log_probs.gather(1, labels[:, None]).mean()
 
     def _remember(self, samples):
         if not self.replay_size:
@@ -145,11 +150,14 @@ class MembershipRegularizer(nn.Module):
         return torch.cat([samples, self._replay[:, picked]], dim=1)
 
     def step(self, samples):
-        """Train the classifier on detached ``(K, m, ...)`` samples; return (loss, JSD)."""
+        """Train the classifier on detached ``(K, m, ...)`` samples.
+
+        Returns the last classifier loss and the JSD estimate on ``samples`` measured
+        before the update, both as 0-d tensors (no host synchronization)."""
         samples = samples.detach()
         with torch.no_grad():
             log_probs, labels = self.log_probs(samples)
-            jsd = jsd_estimate(log_probs, labels, self.weights.cpu())
+            jsd = self._jsd(log_probs, labels)
         batch = self._remember(samples)
         for _ in range(self.classifier_steps):
             log_probs, labels = self.log_probs(batch)
