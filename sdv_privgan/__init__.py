@@ -1,5 +1,9 @@
 """Membership-inference-regularized GAN synthesizers for the SDV ecosystem."""
 
+# SDV imports this package through its ``sdv_modules`` entry point while ``sdv`` itself
+# initializes; importing ``sdv`` first makes that order hold whichever is imported first.
+import sdv  # noqa: F401
+
 from sdv_privgan.tabular.synthesizer import PrivCTGANSynthesizer
 
 __version__ = '0.1.0'

@@ -18,7 +18,8 @@ from tqdm import tqdm
 from sdv_privgan.components import BatchedCritic, BatchedGenerator
 from sdv_privgan.regularizer import (
     MembershipRegularizer, component_distinguishability, mlp_classifier, partition_rows)
-from sdv_privgan.tabular.sampler import DataLayout, PartitionSampler
+from sdv_privgan.tabular.layout import DataLayout
+from sdv_privgan.tabular.sampler import PartitionSampler
 
 LOSS_COLUMNS = ['Epoch', 'Generator Loss', 'Discriminator Loss', 'Classifier Loss',
                 'JSD Estimate']
@@ -38,7 +39,8 @@ class PrivCTGAN(BaseSynthesizer):
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
                  n_partitions=2, privacy_weight=1.0, privacy_loss='uniform',
                  classifier_dim=(256, 256), classifier_lr=2e-4, classifier_steps=1,
-                 replay_size=0, keep_training_state=False, device='cpu', seed=None):
+                 classifier_pac=1, replay_size=0, keep_training_state=False, device='cpu',
+                 seed=None):
         self.embedding_dim, self.generator_dim = embedding_dim, tuple(generator_dim)
         self.discriminator_dim, self.classifier_dim = tuple(discriminator_dim), tuple(classifier_dim)
         self.generator_lr, self.generator_decay = generator_lr, generator_decay
@@ -48,6 +50,7 @@ class PrivCTGAN(BaseSynthesizer):
         self.n_partitions, self.privacy_weight = n_partitions, privacy_weight
         self.privacy_loss, self.classifier_lr = privacy_loss, classifier_lr
         self.classifier_steps, self.replay_size = classifier_steps, replay_size
+        self.classifier_pac = classifier_pac
         self.keep_training_state, self.seed = keep_training_state, seed
         self._device = torch.device(device)
         self._transformer = self._layout = self._generator = None
@@ -68,7 +71,7 @@ class PrivCTGAN(BaseSynthesizer):
         self._transformer.fit(train_data, discrete_columns)
         data = torch.as_tensor(self._transformer.transform(train_data), dtype=torch.float32,
                                device=self._device)
-        layout = self._layout = DataLayout(self._transformer.output_info_list).to(self._device)
+        layout = self._layout = DataLayout(self._transformer).to(self._device)
         k = self.n_partitions
         partitions = partition_rows(len(data), k).to(self._device)
         self._partition_weights = torch.bincount(partitions, minlength=k).float() / len(data)
@@ -82,7 +85,8 @@ class PrivCTGAN(BaseSynthesizer):
             k, layout.data_dim + cond_dim, self.discriminator_dim, self.pac).to(self._device)
         regularizer = None
         if k > 1:
-            classifier = mlp_classifier(layout.data_dim * self.pac, k, self.classifier_dim)
+            classifier = mlp_classifier(
+                layout.feature_dim * self.classifier_pac, k, self.classifier_dim)
             regularizer = MembershipRegularizer(
                 classifier, k, self._partition_weights, weight=self.privacy_weight,
                 form=self.privacy_loss, lr=self.classifier_lr,
@@ -153,13 +157,20 @@ class PrivCTGAN(BaseSynthesizer):
                 logits, column.expand(k, m), category.expand(k, m))
         loss_c = jsd = torch.zeros((), device=self._device)
         if regularizer is not None:
-            groups = fake.reshape(k, m // self.pac, self.pac * fake.shape[2])
+            groups = self._classifier_input(fake)
             loss_c, jsd = regularizer.step(groups)
             loss = loss + regularizer.generator_loss(groups)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         return loss.detach(), loss_c, jsd
+
+    def _classifier_input(self, rows):
+        """Data-space features of ``(K, m, data_dim)`` rows, in groups of
+        ``classifier_pac`` rows of one component."""
+        features = self._layout.features(rows)
+        k, m, f = features.shape
+        return features.reshape(k, m // self.classifier_pac, self.classifier_pac * f)
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
@@ -195,17 +206,40 @@ class PrivCTGAN(BaseSynthesizer):
         return torch.nn.functional.one_hot(index, self._layout.n_categories).float()
 
     @random_state
-    def sample(self, n, condition_column=None, condition_value=None):
-        """``n`` rows; a discrete ``condition_column`` / ``condition_value`` pair is fed to
-        the generators' conditional vector (raising that category's frequency)."""
-        category_index = None
+    def sample(self, n, condition_column=None, condition_value=None, conditions=None):
+        """``n`` rows. Discrete conditions (``condition_column`` / ``condition_value`` as
+        in ctgan, or a ``{column: value}`` dict) are met exactly: the rarest one is fed
+        to the generators' conditional vector, and every conditioned column is set to
+        its value. Conditions on other columns are ignored here."""
+        conditions = dict(conditions or {})
         if condition_column is not None and condition_value is not None:
-            info = self._transformer.convert_column_name_value_to_id(
-                condition_column, condition_value)
-            category_index = int(self._layout.category_offsets[info['discrete_column_id']]) \
-                + info['value_id']
-        rows, _ = self._sample_activated(n, category_index, hard=False)
+            conditions[condition_column] = condition_value
+        fixed = self._discrete_conditions(conditions)
+        rarest = min(fixed, key=lambda index: float(self._cond_probs[index]), default=None)
+        rows, _ = self._sample_activated(n, rarest, hard=False)
+        for index in fixed:
+            column = int(torch.searchsorted(self._layout.category_offsets.cpu(), index,
+                                            right=True)) - 1
+            span = self._layout.discrete_index[column][self._layout.discrete_mask[column]]
+            rows[:, span.cpu()] = 0.0
+            rows[:, int(span[index - int(self._layout.category_offsets[column])])] = 1.0
         return self._transformer.inverse_transform(rows.numpy())
+
+    def _discrete_conditions(self, conditions):
+        """Positions in the conditional vector of the discrete ``conditions`` the model
+        knows; values it never saw are left to the caller's reject sampling."""
+        indices = []
+        for info in self._transformer._column_transform_info_list:
+            if info.column_type != 'discrete' or info.column_name not in conditions:
+                continue
+            try:
+                ids = self._transformer.convert_column_name_value_to_id(
+                    info.column_name, conditions[info.column_name])
+            except ValueError:
+                continue
+            offset = int(self._layout.category_offsets[ids['discrete_column_id']])
+            indices.append(offset + int(ids['value_id']))
+        return indices
 
     @random_state
     def component_distinguishability(self, num_rows_per_component=2000):
@@ -215,7 +249,8 @@ class PrivCTGAN(BaseSynthesizer):
             raise ValueError('Distinguishability needs at least two components.')
         k = self.n_partitions
         rows, components = self._sample_activated(num_rows_per_component * k)
-        return component_distinguishability(rows.numpy(), components.numpy(),
+        features = self._layout.features(rows.to(self._device)).cpu().numpy()
+        return component_distinguishability(features, components.numpy(),
                                             self._partition_weights.cpu().numpy())
 
     # ------------------------------------------------------------------ white box
@@ -243,7 +278,8 @@ class PrivCTGAN(BaseSynthesizer):
         result = {'critic': scores.max(0).values.cpu().numpy()}
         if self._regularizer is not None:
             classifier = self._regularizer.classifier
-            probs = torch.softmax(classifier(x.repeat(1, self.pac)), dim=1)
+            features = self._layout.features(x).repeat(1, self.classifier_pac)
+            probs = torch.softmax(classifier(features), dim=1)
             result['classifier'] = probs.max(1).values.cpu().numpy()
         return pd.DataFrame(result, index=data.index)
 

@@ -38,6 +38,11 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
             Learning rate of the component classifier. Defaults to 2e-4.
         classifier_steps (int):
             Classifier updates per generator update. Defaults to 1.
+        classifier_pac (int):
+            Rows of one component the classifier scores together. Defaults to 1.
+        replay_size (int):
+            Earlier generated rows per component the classifier keeps training on, so
+            generators cannot escape it by moving back to where it forgot. Defaults to 0.
         keep_training_state (bool):
             Keep the critics and the component classifier after ``fit`` (needed for
             white-box evaluation). They carry an imprint of the training rows, so by
@@ -59,7 +64,8 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
                  enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='uniform',
                  classifier_dim=(256, 256), classifier_lr=2e-4, classifier_steps=1,
-                 keep_training_state=False, device=None, seed=None):
+                 classifier_pac=1, replay_size=0, keep_training_state=False, device=None,
+                 seed=None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locales=locales)
         _check_arguments(batch_size, pac, n_partitions, privacy_weight, privacy_loss, epochs)
@@ -83,6 +89,8 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
         self.classifier_dim = classifier_dim
         self.classifier_lr = classifier_lr
         self.classifier_steps = classifier_steps
+        self.classifier_pac = classifier_pac
+        self.replay_size = replay_size
         self.keep_training_state = keep_training_state
         self.device = device
         self.seed = seed
@@ -92,7 +100,8 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
                  'generator_decay', 'discriminator_lr', 'discriminator_decay', 'batch_size',
                  'discriminator_steps', 'log_frequency', 'verbose', 'epochs', 'pac',
                  'n_partitions', 'privacy_weight', 'privacy_loss', 'classifier_dim',
-                 'classifier_lr', 'classifier_steps', 'keep_training_state', 'seed']
+                 'classifier_lr', 'classifier_steps', 'classifier_pac', 'replay_size',
+                 'keep_training_state', 'seed']
         kwargs = {name: getattr(self, name) for name in names}
         kwargs['device'] = _set_device(self.enable_gpu, self.device)
         return kwargs
@@ -122,26 +131,9 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
             self._model.fit(processed_data, discrete_columns=discrete)
 
     def _sample(self, num_rows, conditions=None):
-        """Feed the rarest discrete condition to the generators' conditional vector; SDV's
-        reject sampling then enforces every condition exactly."""
-        column, value = self._native_condition(conditions or {})
-        return self._model.sample(num_rows, condition_column=column, condition_value=value)
-
-    def _native_condition(self, conditions):
-        transformer, best = self._model._transformer, (None, None, np.inf)
-        for info in transformer._column_transform_info_list:
-            name = info.column_name
-            if info.column_type != 'discrete' or name not in conditions:
-                continue
-            try:
-                ids = transformer.convert_column_name_value_to_id(name, conditions[name])
-            except ValueError:
-                continue  # a value the model never saw: leave it to reject sampling
-            index = int(self._model._layout.category_offsets[ids['discrete_column_id']])
-            probability = float(self._model._cond_probs[index + ids['value_id']])
-            if probability < best[2]:
-                best = (name, conditions[name], probability)
-        return best[:2]
+        """Discrete conditions are met by the model itself (see ``PrivCTGAN.sample``);
+        SDV's reject sampling then enforces the others."""
+        return self._model.sample(num_rows, conditions=conditions)
 
     def add_constraints(self, constraints):
         """Add constraints, keeping categorical columns raw for the model (SDV 2.0 drops

@@ -1,0 +1,123 @@
+"""Where ctgan's ``DataTransformer`` puts each column, as index tensors on the device.
+
+The transformer encodes a continuous column as a scalar in ``[-1, 1]`` plus a one-hot
+choice of a Gaussian mode, and a discrete column as a one-hot. ``DataLayout`` turns that
+into vectorized operations over a ``(..., data_dim)`` tensor: the generator's output
+activation, CTGAN's condition loss, and the *data-space features* the component
+classifier looks at (decoded column values plus category one-hots). Two components that
+produce the same rows through different mode choices make the same features, so the
+classifier compares what a user of the synthetic data sees, not the encoding.
+"""
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+STD_MULTIPLIER = 4  # rdt's ClusterBasedNormalizer: value = scalar * 4 * std + mean
+
+
+class DataLayout:
+    """Index tensors for one fitted ``ctgan.data_transformer.DataTransformer``."""
+
+    def __init__(self, transformer):
+        tanh, soft, discrete, modes, means, stds, start = [], [], [], [], [], [], 0
+        for info in transformer._column_transform_info_list:
+            spans = []
+            for span in info.output_info:
+                spans.append(list(range(start, start + span.dim)))
+                start += span.dim
+            if info.column_type == 'continuous':
+                tanh += spans[0]
+                soft.append(spans[1])
+                modes.append(spans[1])
+                gm = info.transform
+                valid = gm.valid_component_indicator
+                means.append(gm._bgm_transformer.means_.reshape(-1)[valid])
+                stds.append(np.sqrt(gm._bgm_transformer.covariances_).reshape(-1)[valid])
+            else:
+                soft.append(spans[0])
+                discrete.append(spans[0])
+        self.data_dim = start
+        self.tanh_index = torch.tensor(tanh, dtype=torch.long)
+        self.soft_index, self.soft_mask = _pad(soft)
+        self.discrete_index, self.discrete_mask = _pad(discrete)
+        self.mode_index, self.mode_mask = _pad(modes)
+        self.mode_means, self.mode_stds = _pad_values(means), _pad_values(stds)
+        # Scale of each continuous column, to standardize decoded values.
+        self.value_center = torch.tensor([m.mean() for m in means], dtype=torch.float32)
+        self.value_scale = torch.tensor(
+            [max(np.ptp(m) + STD_MULTIPLIER * s.max(), 1e-6) / 2 for m, s in zip(means, stds)],
+            dtype=torch.float32)
+        self.n_discrete = len(discrete)
+        self.n_categories = sum(len(span) for span in discrete)
+        self.category_offsets = torch.tensor(
+            [0] + [len(span) for span in discrete], dtype=torch.long).cumsum(0)[:-1]
+        # Position of each (discrete column, category) in the conditional vector.
+        self.cond_index = (self.category_offsets[:, None]
+                           + torch.arange(self.discrete_index.shape[1])) * self.discrete_mask
+        # Output columns in the order (tanh scalars, softmax spans); the inverse order
+        # puts activated pieces back in place with one gather.
+        order = torch.cat([self.tanh_index, self.soft_index[self.soft_mask]])
+        self.inverse_order = torch.argsort(order)
+        self.feature_dim = len(tanh) + self.n_categories
+
+    def to(self, device):
+        for name, value in vars(self).items():
+            if isinstance(value, torch.Tensor):
+                setattr(self, name, value.to(device))
+        return self
+
+    def activate(self, logits, tau=0.2, hard=False):
+        """tanh for scalars, Gumbel-softmax for every one-hot span (argmax if ``hard``)."""
+        spans = logits[..., self.soft_index].masked_fill(~self.soft_mask, float('-inf'))
+        if hard:
+            spans = functional.one_hot(spans.argmax(-1), spans.shape[-1]).to(logits)
+        else:
+            spans = functional.gumbel_softmax(spans, tau=tau, dim=-1)
+        pieces = torch.cat([torch.tanh(logits[..., self.tanh_index]),
+                            spans[..., self.soft_mask]], dim=-1)
+        return pieces[..., self.inverse_order]
+
+    def features(self, rows):
+        """Data-space features of activated rows ``(..., data_dim)``: each continuous
+        column's decoded value (standardized; differentiable through the soft mode
+        choice) and each discrete column's one-hot."""
+        modes = rows[..., self.mode_index] * self.mode_mask
+        scalar = rows[..., self.tanh_index].clamp(-1, 1)
+        values = scalar * STD_MULTIPLIER * (modes * self.mode_stds).sum(-1) \
+            + (modes * self.mode_means).sum(-1)
+        values = (values - self.value_center) / self.value_scale
+        return torch.cat([values, rows[..., self.discrete_index[self.discrete_mask]]], dim=-1)
+
+    def condition_loss(self, logits, column, category):
+        """CTGAN's ``_cond_loss``: cross-entropy between the generated span of each row's
+        conditioned column and its category, summed, divided by the number of rows."""
+        logits = logits.reshape(-1, logits.shape[-1])
+        column = column.reshape(-1)
+        span = logits.gather(1, self.discrete_index[column])
+        span = span.masked_fill(~self.discrete_mask[column], float('-inf'))
+        loss = functional.cross_entropy(span, category.reshape(-1), reduction='sum')
+        return loss / logits.shape[0]
+
+    def categories(self, data):
+        """Local category of every row in every discrete column, ``(n, n_discrete)``."""
+        spans = data[:, self.discrete_index].masked_fill(~self.discrete_mask, -1.0)
+        return spans.argmax(-1)
+
+
+def _pad(spans):
+    width = max((len(span) for span in spans), default=1)
+    index = torch.zeros((len(spans), width), dtype=torch.long)
+    mask = torch.zeros((len(spans), width), dtype=torch.bool)
+    for i, span in enumerate(spans):
+        index[i, :len(span)] = torch.tensor(span)
+        mask[i, :len(span)] = True
+    return index, mask
+
+
+def _pad_values(arrays):
+    width = max((len(a) for a in arrays), default=1)
+    padded = torch.zeros((len(arrays), width), dtype=torch.float32)
+    for i, values in enumerate(arrays):
+        padded[i, :len(values)] = torch.as_tensor(values, dtype=torch.float32)
+    return padded
