@@ -1,0 +1,276 @@
+"""Tests of PrivacyReport and UtilityReport on mixed-type data, and of the white-box path."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from sdv.metadata import Metadata
+
+from sdv_privgan.evaluation import PrivacyReport, UtilityReport, split_for_evaluation
+
+N_MEMBERS = 300
+
+
+def make_population(n_rows, seed=0):
+    """Mixed types the way real tables come: NaN and None, rare categories, a constant
+    column, booleans, datetimes, unicode column names, and a target tied to the features."""
+    rng = np.random.default_rng(seed)
+    âge = rng.integers(18, 90, n_rows)
+    revenu = np.round(rng.lognormal(10, 0.5, n_rows), 2)
+    revenu[rng.random(n_rows) < 0.1] = np.nan
+    région = rng.choice(['nord', 'sud', 'est', 'ouest', 'île'], n_rows, p=[.4, .3, .2, .09, .01])
+    statut = rng.choice(np.array(['salarié', 'indépendant', None], dtype=object), n_rows,
+                        p=[.6, .3, .1])
+    logit = 0.05 * (âge - 50) + 1.5 * (région == 'nord') - 1.0
+    return pd.DataFrame({
+        'âge': âge,
+        'revenu': revenu,
+        'région': région,
+        'statut': statut,
+        'propriétaire': rng.random(n_rows) < 0.3,
+        'inscription': pd.Timestamp('2020-01-01') + pd.to_timedelta(rng.integers(0, 1500, n_rows), 'D'),
+        'pays': 'FR',
+        'défaut': np.where(rng.random(n_rows) < 1 / (1 + np.exp(-logit)), 'oui', 'non'),
+    })
+
+
+@pytest.fixture(scope='module')
+def population():
+    return make_population(4 * N_MEMBERS + 400, seed=0)
+
+
+@pytest.fixture(scope='module')
+def metadata(population):
+    return Metadata.detect_from_dataframes({'clients': population})
+
+
+@pytest.fixture(scope='module')
+def splits(population):
+    data = population.iloc[:4 * N_MEMBERS]
+    split = split_for_evaluation(data, n_members=N_MEMBERS, holdout_fraction=0.25,
+                                 reference_fraction=0.25, seed=0)
+    fresh = population.iloc[4 * N_MEMBERS:4 * N_MEMBERS + N_MEMBERS]  # same population, unseen
+    return split, fresh
+
+
+def _report(metadata, splits, synthetic, **kwargs):
+    split, _ = splits
+    report = PrivacyReport(dcr_subsample=200, new_row_sample_size=100, seed=0)
+    report.generate(split.train, synthetic, metadata, real_holdout_data=split.holdout,
+                    real_reference_data=split.reference, verbose=False, **kwargs)
+    return report
+
+
+@pytest.fixture(scope='module')
+def copy_report(metadata, splits):
+    return _report(metadata, splits, splits[0].train,
+                   known_column_names=['âge', 'région'], sensitive_column_names=['défaut'])
+
+
+@pytest.fixture(scope='module')
+def fresh_report(metadata, splits):
+    return _report(metadata, splits, splits[1])
+
+
+# -- PrivacyReport ---------------------------------------------------------------------------
+def test_copied_training_rows_are_caught(copy_report):
+    details = copy_report.get_details('Membership Inference')
+    assert details['AUC'].max() > 0.95
+    properties = copy_report.get_properties().set_index('Property')['Score']
+    assert properties['Membership Inference'] < 0.1
+    assert properties['New Row Synthesis'] == 0.0
+    assert properties['DCR Baseline Protection'] == 0.0
+    assert 0 <= properties['Disclosure Protection'] <= 1
+    assert copy_report.get_score() == pytest.approx(properties.mean())
+
+
+def test_fresh_rows_of_the_population_look_like_chance(fresh_report):
+    details = fresh_report.get_details('Membership Inference').set_index('Attack ID')
+    assert set(details.index) == {'dcr', 'dcr_calibrated', 'domias', 'classifier_ratio',
+                                  'mc_ball_count'}
+    for attack, auc in details['AUC'].items():
+        assert abs(auc - 0.5) <= 0.07, attack
+    properties = fresh_report.get_properties().set_index('Property')['Score']
+    assert properties['Membership Inference'] >= 0.86
+    assert properties['New Row Synthesis'] == 1.0
+    assert np.isnan(properties['Disclosure Protection'])  # no key / sensitive columns named
+
+
+def test_report_interface_figures_and_save_load(copy_report, tmp_path):
+    assert list(copy_report.get_properties()['Property']) == list(PrivacyReport.PROPERTIES)
+    for plot in ('roc', 'roc_log', 'histogram'):
+        figure = copy_report.get_visualization('Membership Inference', plot=plot)
+        assert isinstance(figure, go.Figure) and len(figure.data) >= 5
+    assert isinstance(copy_report.get_visualization('DCR Overfitting Protection'), go.Figure)
+    with pytest.raises(ValueError, match='plot must be'):
+        copy_report.get_visualization('Membership Inference', plot='pie')
+    with pytest.raises(ValueError, match='Invalid property name'):
+        copy_report.get_details('Privacy Vibes')
+    result = copy_report.get_membership_inference()
+    assert result.is_member.sum() == N_MEMBERS and (~result.is_member).sum() == N_MEMBERS
+    path = tmp_path / 'privacy.pkl'
+    copy_report.save(path)
+    loaded = PrivacyReport.load(path)
+    pd.testing.assert_frame_equal(loaded.get_properties(), copy_report.get_properties())
+    with pytest.raises(TypeError, match='not a UtilityReport'):
+        UtilityReport.load(path)
+    with pytest.raises(ValueError, match='generate'):
+        PrivacyReport().get_score()
+
+
+def test_same_seed_same_report(metadata, splits, fresh_report):
+    again = _report(metadata, splits, splits[1])
+    pd.testing.assert_frame_equal(again.get_properties(), fresh_report.get_properties())
+
+
+def test_bad_inputs_get_clear_errors_and_nothing_is_mutated(metadata, splits):
+    split, fresh = splits
+    train, holdout = split.train.copy(), split.holdout.copy()
+    report = PrivacyReport(dcr_subsample=50, new_row_sample_size=20)
+    with pytest.raises(ValueError, match="real_holdout_data.*missing \\['revenu'\\]"):
+        report.generate(train, fresh, metadata, real_holdout_data=holdout.drop(columns='revenu'))
+    with pytest.raises(ValueError, match="synthetic_data.*unexpected \\['extra'\\]"):
+        report.generate(train, fresh.assign(extra=1), metadata, real_holdout_data=holdout)
+    with pytest.raises(ValueError, match='both known_column_names and sensitive'):
+        report.generate(train, fresh, metadata, real_holdout_data=holdout,
+                        known_column_names=['âge'])
+    with pytest.raises(TypeError, match='metadata'):
+        report.generate(train, fresh, 'clients', real_holdout_data=holdout)
+    with pytest.raises(ValueError, match='positive integer'):
+        PrivacyReport(max_candidates=0)
+    pd.testing.assert_frame_equal(train, split.train)
+    pd.testing.assert_frame_equal(holdout, split.holdout)
+
+
+def test_without_holdout_membership_is_skipped_and_dict_metadata_works(metadata, splits):
+    split, fresh = splits
+    statut_before = split.train['statut'].copy()
+    report = PrivacyReport(dcr_subsample=100, new_row_sample_size=30)
+    report.generate(split.train, fresh, metadata.to_dict()['tables']['clients'], verbose=False)
+    properties = report.get_properties().set_index('Property')['Score']
+    assert np.isnan(properties['Membership Inference'])
+    assert np.isnan(properties['DCR Overfitting Protection'])
+    assert 'real_holdout_data' in report.get_details('Membership Inference')['Error'].iloc[0]
+    assert 0 <= properties['DCR Baseline Protection'] <= 1
+    assert split.train['statut'].isna().sum() == statut_before.isna().sum()
+    assert split.train['statut'].map(type).eq(statut_before.map(type)).all()  # None stays None
+
+
+# -- white-box -------------------------------------------------------------------------------
+class FakeWhiteBoxSynthesizer:
+    """Stands in for a fitted PrivCTGANSynthesizer: its critic recognises its training rows."""
+
+    def __init__(self, training, keep_training_state=True):
+        self.keep_training_state = keep_training_state
+        self._seen = set(map(tuple, training[['âge', 'inscription']].astype(str).to_numpy()))
+        self.calls = 0
+
+    def get_white_box_scores(self, data):
+        self.calls += 1
+        keys = map(tuple, data[['âge', 'inscription']].astype(str).to_numpy())
+        member = np.array([key in self._seen for key in keys], dtype=float)
+        noise = np.random.default_rng(0).normal(0, 0.3, len(data))
+        return pd.DataFrame({'critic': member + noise, 'classifier': 0.5 + 0.1 * noise},
+                            index=data.index)
+
+
+def test_white_box_attacks_join_the_report(metadata, splits):
+    split, fresh = splits
+    synthesizer = FakeWhiteBoxSynthesizer(split.train)
+    report = PrivacyReport(attacks=['dcr'], dcr_subsample=50, new_row_sample_size=20)
+    report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout,
+                    synthesizer=synthesizer, verbose=False)
+    details = report.get_details('Membership Inference').set_index('Attack ID')
+    assert synthesizer.calls >= 1
+    assert details.loc['white_box_critic', 'AUC'] > 0.95
+    assert abs(details.loc['white_box_classifier', 'AUC'] - 0.5) < 0.1
+    assert report.get_properties().set_index('Property')['Score']['Membership Inference'] < 0.1
+    assert report.get_info()['white_box'] is True
+
+
+def test_white_box_is_not_used_without_training_state(metadata, splits):
+    split, fresh = splits
+    synthesizer = FakeWhiteBoxSynthesizer(split.train, keep_training_state=False)
+    report = PrivacyReport(attacks=['dcr'], dcr_subsample=50, new_row_sample_size=20)
+    with pytest.warns(UserWarning, match='no white-box scores'):
+        report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout,
+                        synthesizer=synthesizer, verbose=False)
+    assert synthesizer.calls == 0
+    assert list(report.get_details('Membership Inference')['Attack ID']) == ['dcr']
+
+
+def test_white_box_scores_an_overfitted_tiny_privctgan_above_chance():
+    """A deliberately overfitted model: 30 rows, many epochs, no privacy term."""
+    torch = pytest.importorskip('torch')
+    synthesizer_module = pytest.importorskip('sdv_privgan.tabular.synthesizer')
+    from palmerpenguins import load_penguins
+    import joblib
+
+    torch.set_num_threads(1)
+    data = load_penguins().dropna().reset_index(drop=True)
+    metadata = Metadata.detect_from_dataframes({'penguins': data})
+    train, holdout, reference = split_for_evaluation(data, n_members=30, seed=0)
+    synthesizer = synthesizer_module.PrivCTGANSynthesizer(
+        metadata, epochs=500, batch_size=10, pac=1, n_partitions=2, privacy_weight=0.0,
+        embedding_dim=32, generator_dim=(64, 64), discriminator_dim=(64, 64),
+        classifier_dim=(32,), generator_lr=2e-3, discriminator_lr=2e-3,
+        keep_training_state=True, enable_gpu=False, seed=0,
+    )
+    with joblib.parallel_config(backend='threading'), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        synthesizer.fit({'penguins': train})
+        synthetic = synthesizer.sample(300)['penguins']
+    report = PrivacyReport(attacks=['dcr'], dcr_subsample=50, new_row_sample_size=20)
+    report.generate(train, synthetic, metadata, real_holdout_data=holdout.iloc[:30],
+                    synthesizer=synthesizer, verbose=False)
+    details = report.get_details('Membership Inference').set_index('Attack ID')
+    white_box = details.loc[details.index.str.startswith('white_box'), 'AUC']
+    assert len(white_box) == 3  # critic, critic contrast, component classifier
+    # Oriented AUCs are >= 0.5 by construction; with 30 + 30 rows the noise maximum of
+    # three of them stays near 0.6, so 0.7 asks for a real signal.
+    assert white_box.max() > 0.7
+
+
+# -- UtilityReport ---------------------------------------------------------------------------
+def test_utility_report_copy_shuffled_and_regression(metadata, splits, tmp_path):
+    split, fresh = splits
+    report = UtilityReport(seed=0)
+    report.generate(split.train, split.train, metadata, real_holdout_data=split.holdout,
+                    target='défaut', verbose=False)
+    properties = report.get_properties().set_index('Property')['Score']
+    assert properties['Column Shapes'] == pytest.approx(1.0)
+    assert properties['ML Efficacy'] == pytest.approx(1.0)
+    details = report.get_details('ML Efficacy').set_index('Metric')
+    assert list(details.index) == ['Accuracy', 'F1 (macro)', 'ROC AUC']
+    np.testing.assert_allclose(details['Train on synthetic'], details['Train on real'])
+    assert details.loc['ROC AUC', 'Train on real'] > 0.65  # the target is learnable
+    assert isinstance(report.get_visualization('ML Efficacy'), go.Figure)
+    assert isinstance(report.get_visualization('Column Shapes'), go.Figure)
+    report.save(tmp_path / 'utility.pkl')
+    assert UtilityReport.load(tmp_path / 'utility.pkl').get_score() == report.get_score()
+
+    shuffled = fresh.assign(défaut=fresh['défaut'].sample(frac=1, random_state=1).to_numpy())
+    report.generate(split.train, shuffled, metadata, real_holdout_data=split.holdout,
+                    target='défaut', verbose=False)
+    assert report.get_properties().set_index('Property')['Score']['ML Efficacy'] < 0.5
+
+    report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout,
+                    target='âge', verbose=False)
+    assert list(report.get_details('ML Efficacy')['Metric']) == ['R2']
+
+
+def test_utility_report_errors_and_skips(metadata, splits):
+    split, fresh = splits
+    report = UtilityReport()
+    with pytest.raises(ValueError, match="target column 'nope'"):
+        report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout,
+                        target='nope')
+    with pytest.raises(ValueError, match="task must be"):
+        report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout,
+                        target='défaut', task='clustering')
+    report.generate(split.train, fresh, metadata, verbose=False)
+    assert np.isnan(report.get_properties().set_index('Property')['Score']['ML Efficacy'])
+    with pytest.raises(ValueError, match='not computed'):
+        report.get_visualization('ML Efficacy')
