@@ -256,14 +256,41 @@ class PrivCTGAN(BaseSynthesizer):
     # ------------------------------------------------------------------ white box
     @torch.no_grad()
     def white_box_scores(self, data):
-        """LOGAN-style membership scores from the kept critics and classifier."""
+        """Membership scores from the kept critics and classifier (higher = member).
+
+        ``critic``: the highest partition critic's score (LOGAN). ``critic_contrast``
+        (K > 1): how far one critic departs from the others, ``max_k |D_k - mean_j D_j|``;
+        a row of partition ``k`` was seen by critic ``k`` alone, whichever way that moved
+        its score. ``classifier``: the component classifier's highest probability.
+        """
         if self._critic is None:
             raise ValueError('White-box scores need the training state: fit with '
                              'keep_training_state=True.')
-        x = torch.as_tensor(self._transformer.transform(data), dtype=torch.float32,
-                            device=self._device)
+        # The data transformer draws a Gaussian mode per value: fix the draw so the
+        # same rows always get the same scores.
+        fixed = (np.random.RandomState(0), torch.Generator().manual_seed(0))
+        with set_random_states(fixed, lambda state: None):
+            x = torch.as_tensor(self._transformer.transform(data), dtype=torch.float32,
+                                device=self._device)
+        scores = self._critic_scores(x)
+        result = {'critic': scores.max(0).values}
+        k = self.n_partitions
+        if k > 1:
+            others = (scores.sum(0, keepdim=True) - scores) / (k - 1)
+            result['critic_contrast'] = (scores - others).abs().max(0).values
+        if self._regularizer is not None:
+            features = self._layout.features(x).repeat(1, self.classifier_pac)
+            probs = torch.softmax(self._regularizer.classifier.eval()(features), dim=1)
+            self._regularizer.classifier.train()
+            result['classifier'] = probs.max(1).values
+        return pd.DataFrame({name: value.cpu().numpy() for name, value in result.items()},
+                            index=data.index)
+
+    def _critic_scores(self, x):
+        """Every critic's score ``(K, n)`` of each row, shown as a pac group of itself and
+        averaged over the conditional vectors the row satisfies."""
         self._critic.eval()
-        groups = x.repeat_interleave(self.pac, dim=0)  # each row as a pac group of itself
+        groups = x.repeat_interleave(self.pac, dim=0)
         k, layout = self.n_partitions, self._layout
         if layout.n_discrete:
             category = layout.categories(x) + layout.category_offsets
@@ -271,17 +298,11 @@ class PrivCTGAN(BaseSynthesizer):
             scores = torch.stack([
                 self._critic(torch.cat([groups, cond[:, j].repeat_interleave(self.pac, 0)], 1)
                              .expand(k, -1, -1))
-                for j in range(layout.n_discrete)]).mean(0)  # average over conditions
+                for j in range(layout.n_discrete)]).mean(0)
         else:
             scores = self._critic(groups.expand(k, -1, -1))
         self._critic.train()
-        result = {'critic': scores.max(0).values.cpu().numpy()}
-        if self._regularizer is not None:
-            classifier = self._regularizer.classifier
-            features = self._layout.features(x).repeat(1, self.classifier_pac)
-            probs = torch.softmax(classifier(features), dim=1)
-            result['classifier'] = probs.max(1).values.cpu().numpy()
-        return pd.DataFrame(result, index=data.index)
+        return scores
 
     def set_device(self, device):
         self._device = _set_device(True, device)
