@@ -98,3 +98,47 @@ class BatchedCritic(nn.Module):
         grads, = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
         norms = grads.reshape(k, b // self.pac, self.pac * f).norm(2, dim=2)
         return weight * ((norms - 1) ** 2).mean()
+
+
+# Convolutional layers. A grouped convolution needs the components' channels side by
+# side, so these layers take the grouped layout ``(batch, K * channels, H, W)`` (component
+# k's channels in slice k) rather than ``(K, batch, ...)``; a network converts with
+# ``to_grouped`` / ``from_grouped`` once at its entry and exit, not around every layer.
+# ``groups=K`` keeps the components apart, and torch initializes each group from its own
+# fan-in, so with any K each component starts like the ordinary layer it replaces.
+
+def to_grouped(x):
+    """``(K, batch, C, H, W)`` -> ``(batch, K * C, H, W)``."""
+    k, b, c = x.shape[:3]
+    return x.transpose(0, 1).reshape(b, k * c, *x.shape[3:])
+
+
+def from_grouped(x, n_components):
+    """``(batch, K * C, H, W)`` -> ``(K, batch, C, H, W)``."""
+    b, kc = x.shape[:2]
+    return x.reshape(b, n_components, kc // n_components, *x.shape[2:]).transpose(0, 1)
+
+
+class BatchedConv2d(nn.Conv2d):
+    """K independent ``nn.Conv2d(in_channels, out_channels, ...)`` on the grouped layout."""
+
+    def __init__(self, n_components, in_channels, out_channels, kernel_size, stride=1,
+                 padding=0, bias=True):
+        super().__init__(n_components * in_channels, n_components * out_channels, kernel_size,
+                         stride=stride, padding=padding, bias=bias, groups=n_components)
+
+
+class BatchedConvTranspose2d(nn.ConvTranspose2d):
+    """K independent ``nn.ConvTranspose2d`` on the grouped layout."""
+
+    def __init__(self, n_components, in_channels, out_channels, kernel_size, stride=1,
+                 padding=0, bias=True):
+        super().__init__(n_components * in_channels, n_components * out_channels, kernel_size,
+                         stride=stride, padding=padding, bias=bias, groups=n_components)
+
+
+class BatchedBatchNorm2d(nn.BatchNorm2d):
+    """K independent ``nn.BatchNorm2d(channels)``: statistics per component and channel."""
+
+    def __init__(self, n_components, channels):
+        super().__init__(n_components * channels)
