@@ -13,7 +13,10 @@ import argparse
 import time
 from pathlib import Path
 
+from unittest.mock import patch
+
 import pandas as pd
+import torch
 
 from _common import load_table, quiet, single_thread
 
@@ -34,7 +37,18 @@ CONFIGS = {
                   'replay_size': 500},
     'jsd_strong': {'privacy_weight': 1.0, 'privacy_loss': 'jsd', 'classifier_steps': 5,
                    'classifier_lr': 1e-3, 'replay_size': 500},
-    'lambda0_k1': {'privacy_weight': 0.0, 'n_partitions': 1},
+    'strong_w10': {'privacy_weight': 10.0, 'classifier_steps': 5, 'classifier_lr': 1e-3,
+                   'replay_size': 500},
+    'jsd_strong_w3': {'privacy_weight': 3.0, 'privacy_loss': 'jsd', 'classifier_steps': 5,
+                      'classifier_lr': 1e-3, 'replay_size': 500},
+    'fast_w3': {'privacy_weight': 3.0, 'classifier_steps': 2, 'classifier_lr': 1e-3,
+                'replay_size': 500},
+    'lr_w3': {'privacy_weight': 3.0, 'classifier_lr': 1e-3},
+    'jsd_fast': {'privacy_weight': 1.0, 'privacy_loss': 'jsd', 'classifier_steps': 2,
+                 'classifier_lr': 1e-3, 'replay_size': 500},
+    # Diagnostic floor: two components trained on the SAME rows (no membership
+    # difference at all), to separate GAN training noise from memorization.
+    'same_rows_lambda0': {'privacy_weight': 0.0, 'same_rows': True},
 }
 
 
@@ -43,12 +57,20 @@ def run(config, seed, table, metadata, args):
 
     from sdv_privgan import PrivCTGANSynthesizer
 
-    steps_per_epoch = max(len(table) // args.batch_size, 1)
+    options = dict(CONFIGS[config])
+    same_rows = options.pop('same_rows', False)
+    train = pd.concat([table] * args.partitions, ignore_index=True) if same_rows else table
+    steps_per_epoch = max(len(train) // args.batch_size, 1)
     synthesizer = PrivCTGANSynthesizer(
         metadata, epochs=max(args.steps // steps_per_epoch, 1), batch_size=args.batch_size,
-        n_partitions=args.partitions, seed=seed, **CONFIGS[config])
+        n_partitions=args.partitions, seed=seed, **options)
     start = time.perf_counter()
-    synthesizer.fit({args.table: table})
+    if same_rows:  # copy k of the table is partition k
+        with patch('sdv_privgan.tabular.model.partition_rows',
+                   lambda n, k: torch.arange(n) // (n // k)):
+            synthesizer.fit({args.table: train})
+    else:
+        synthesizer.fit({args.table: train})
     seconds = time.perf_counter() - start
     gauge = synthesizer.get_component_distinguishability(args.rows_per_component)
     synthetic = synthesizer.sample(len(table))

@@ -229,7 +229,10 @@ def test_constraints_keep_categorical_columns_discrete(mixed_table, metadata):
 
 def test_white_box_scores(fitted, mixed_table, metadata):
     scores = fitted.get_white_box_scores(mixed_table.head(15))
-    assert list(scores.columns) == ['critic', 'classifier'] and len(scores) == 15
+    assert list(scores.columns) == ['critic', 'critic_contrast', 'classifier']
+    assert len(scores) == 15
+    again = fitted.get_white_box_scores(mixed_table.head(15))
+    pd.testing.assert_frame_equal(scores, again)  # the encoding's random draw is fixed
     assert scores.notna().all().all() and (scores['classifier'] <= 1).all()
     with pytest.raises(SamplingError, match='keep_training_state'):
         _fit(mixed_table, metadata, epochs=1).get_white_box_scores(mixed_table)

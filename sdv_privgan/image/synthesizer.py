@@ -34,7 +34,7 @@ class PrivImageSynthesizer:
         epochs (int): passes over the training images (each partition once per epoch).
         batch_size (int): images per step over all components (``batch_size // K`` each).
         conditional (bool or 'auto'): class-conditional generation; 'auto' = when labels exist.
-        privacy_form ('uniform' or 'jsd'): the regularizer's generator term (see
+        privacy_loss ('uniform' or 'jsd'): the regularizer's generator term (see
             ``MembershipRegularizer``).
         warmup_epochs (int): epochs before the regularizer's term reaches the generators
             (the classifier trains from the start).
@@ -45,9 +45,9 @@ class PrivImageSynthesizer:
     """
 
     def __init__(self, n_partitions=2, privacy_weight=1.0, epochs=300, batch_size=64,
-                 generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=2e-4, latent_dim=64,
+                 generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=1e-3, latent_dim=64,
                  generator_width=64, discriminator_width=64, classifier_width=32,
-                 conditional='auto', privacy_form='uniform', classifier_steps=1,
+                 conditional='auto', privacy_loss='jsd', classifier_steps=5,
                  replay_size=256, warmup_epochs=0, image_size=None, keep_training_state=False,
                  enable_gpu=True, device=None, verbose=False, random_state=None):
         if n_partitions < 1:
@@ -63,7 +63,7 @@ class PrivImageSynthesizer:
         self.classifier_lr, self.latent_dim = classifier_lr, latent_dim
         self.generator_width, self.discriminator_width = generator_width, discriminator_width
         self.classifier_width, self.conditional = classifier_width, conditional
-        self.privacy_form, self.classifier_steps = privacy_form, classifier_steps
+        self.privacy_loss, self.classifier_steps = privacy_loss, classifier_steps
         self.replay_size, self.warmup_epochs = replay_size, warmup_epochs
         self.image_size, self.keep_training_state = image_size, keep_training_state
         self.enable_gpu, self.device, self.verbose = enable_gpu, device, verbose
@@ -116,7 +116,7 @@ class PrivImageSynthesizer:
             trainer = ImageGANTrainer(
                 k, fmt.channels, fmt.size, 0 if codes is None else len(classes), class_probs,
                 self.latent_dim, self.generator_width, self.discriminator_width,
-                self.classifier_width, self.privacy_weight, self.privacy_form,
+                self.classifier_width, self.privacy_weight, self.privacy_loss,
                 self.generator_lr, self.discriminator_lr, self.classifier_lr,
                 self.classifier_steps, self.replay_size, device, rng)
             self._loss_rows = self._train(trainer, data, codes, partitions, device)

@@ -39,7 +39,7 @@ class ImageGANTrainer:
 
     def __init__(self, n_partitions, channels, image_size, n_classes, class_probs, latent_dim,
                  generator_width, discriminator_width, classifier_width, privacy_weight,
-                 privacy_form, generator_lr, discriminator_lr, classifier_lr, classifier_steps,
+                 privacy_loss, generator_lr, discriminator_lr, classifier_lr, classifier_steps,
                  replay_size, device, generator):
         self.k, self.n_classes, self.latent_dim = n_partitions, n_classes, latent_dim
         self.device, self.rng = device, generator
@@ -54,7 +54,7 @@ class ImageGANTrainer:
             classifier = conv_classifier(channels + n_classes, n_partitions, classifier_width,
                                          stem_stride=2)
             self.regularizer = MembershipRegularizer(
-                classifier, n_partitions, weight=privacy_weight, form=privacy_form,
+                classifier, n_partitions, weight=privacy_weight, form=privacy_loss,
                 lr=classifier_lr, classifier_steps=classifier_steps,
                 replay_size=replay_size).to(device)
         self.g_optimizer = _adam(self.generator, generator_lr)

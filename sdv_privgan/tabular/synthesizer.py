@@ -29,20 +29,22 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
         privacy_weight (float):
             Weight ``lambda`` of the membership regularizer. Defaults to 1.0.
         privacy_loss (str):
-            ``'uniform'`` (cross-entropy of the component classifier against the uniform
-            distribution, bounded) or ``'jsd'`` (the min-max JSD term). Defaults to
-            ``'uniform'``.
+            ``'jsd'`` (the min-max JSD term, ``mean log C_k``) or ``'uniform'``
+            (cross-entropy of the component classifier against the uniform
+            distribution, bounded). Defaults to ``'jsd'``, which left the components
+            least distinguishable in ``benchmarks/distinguishability.py``.
         classifier_dim (tuple of int):
             Hidden layer sizes of the component classifier. Defaults to (256, 256).
         classifier_lr (float):
-            Learning rate of the component classifier. Defaults to 2e-4.
+            Learning rate of the component classifier. Defaults to 1e-3.
         classifier_steps (int):
-            Classifier updates per generator update. Defaults to 1.
+            Classifier updates per generator update. Defaults to 5. A classifier that
+            lags behind is dodged by the generators instead of beaten.
         classifier_pac (int):
             Rows of one component the classifier scores together. Defaults to 1.
         replay_size (int):
             Earlier generated rows per component the classifier keeps training on, so
-            generators cannot escape it by moving back to where it forgot. Defaults to 0.
+            generators cannot escape it by moving back to where it forgot. Defaults to 500.
         keep_training_state (bool):
             Keep the critics and the component classifier after ``fit`` (needed for
             white-box evaluation). They carry an imprint of the training rows, so by
@@ -62,9 +64,9 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
                  discriminator_dim=(256, 256), generator_lr=2e-4, generator_decay=1e-6,
                  discriminator_lr=2e-4, discriminator_decay=1e-6, batch_size=500,
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
-                 enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='uniform',
-                 classifier_dim=(256, 256), classifier_lr=2e-4, classifier_steps=1,
-                 classifier_pac=1, replay_size=0, keep_training_state=False, device=None,
+                 enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
+                 classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=5,
+                 classifier_pac=1, replay_size=500, keep_training_state=False, device=None,
                  seed=None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locales=locales)
