@@ -266,12 +266,8 @@ class PrivCTGAN(BaseSynthesizer):
         if self._critic is None:
             raise ValueError('White-box scores need the training state: fit with '
                              'keep_training_state=True.')
-        # The data transformer draws a Gaussian mode per value: fix the draw so the
-        # same rows always get the same scores.
-        fixed = (np.random.RandomState(0), torch.Generator().manual_seed(0))
-        with set_random_states(fixed, lambda state: None):
-            x = torch.as_tensor(self._transformer.transform(data), dtype=torch.float32,
-                                device=self._device)
+        x = torch.as_tensor(self._fixed_transform(data), dtype=torch.float32,
+                            device=self._device)
         scores = self._critic_scores(x)
         result = {'critic': scores.max(0).values}
         k = self.n_partitions
@@ -285,6 +281,21 @@ class PrivCTGAN(BaseSynthesizer):
             result['classifier'] = probs.max(1).values
         return pd.DataFrame({name: value.cpu().numpy() for name, value in result.items()},
                             index=data.index)
+
+    def _fixed_transform(self, data):
+        """Encode rows as in training, but with a fixed draw of each value's Gaussian mode
+        (rdt's encoders keep their own random state), so the same rows always get the
+        same scores and the transformers' state is left as it was."""
+        encoders = [info.transform for info in self._transformer._column_transform_info_list
+                    if info.column_type == 'continuous']
+        saved = [encoder.random_states['transform'] for encoder in encoders]
+        for encoder in encoders:
+            encoder.random_states['transform'] = np.random.RandomState(0)
+        try:
+            return self._transformer.transform(data)
+        finally:
+            for encoder, state in zip(encoders, saved):
+                encoder.random_states['transform'] = state
 
     def _critic_scores(self, x):
         """Every critic's score ``(K, n)`` of each row, shown as a pac group of itself and
