@@ -59,7 +59,7 @@ def run(args):
             start = time.perf_counter()
             model = PrivImageSynthesizer(
                 n_partitions=k, privacy_weight=weight, epochs=args.epochs,
-                batch_size=args.batch_size, keep_training_state=True, random_state=seed,
+                batch_size=args.batch_size, keep_training_state=True, seed=seed,
                 device=args.device)
             model.fit(members, labels)
             fit_seconds = time.perf_counter() - start

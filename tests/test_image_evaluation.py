@@ -51,7 +51,7 @@ def test_evaluate_image_synthesizer_reports_every_figure():
     members, labels, others, other_labels = split_digits(64, seed=2)
     model = PrivImageSynthesizer(n_partitions=2, epochs=2, batch_size=32, generator_width=16,
                                  discriminator_width=16, classifier_width=8, latent_dim=16,
-                                 keep_training_state=True, random_state=0, enable_gpu=False)
+                                 keep_training_state=True, seed=0, enable_gpu=False)
     model.fit(members, labels)
     result = evaluate_image_synthesizer(model, members, labels, others[:128], other_labels[:128],
                                         n_synthetic=200, cnn_epochs=2)

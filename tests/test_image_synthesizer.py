@@ -29,7 +29,7 @@ def _fit(n=96, labels=True, **kwargs):
 
 @pytest.fixture(scope='module')
 def kept():
-    return _fit(n_partitions=2, privacy_weight=1.0, keep_training_state=True, random_state=0)
+    return _fit(n_partitions=2, privacy_weight=1.0, keep_training_state=True, seed=0)
 
 
 def test_sample_with_and_without_labels(kept):
@@ -52,7 +52,7 @@ def test_sample_errors(kept):
 
 
 def test_unconditional_model_returns_images_only():
-    model = _fit(labels=False, n_partitions=2, random_state=1)
+    model = _fit(labels=False, n_partitions=2, seed=1)
     images = model.sample(6)
     assert isinstance(images, np.ndarray) and images.shape == (6, 8, 8)
     with pytest.raises(ValueError, match='unconditional'):
@@ -61,7 +61,7 @@ def test_unconditional_model_returns_images_only():
 
 def test_float_rgb_images_come_back_in_their_format():
     rgb = np.repeat(IMAGES[:64, :, :, None], 3, axis=3).astype(np.float32) / 255
-    model = PrivImageSynthesizer(**{**SMALL, 'epochs': 1}, conditional=False, random_state=0)
+    model = PrivImageSynthesizer(**{**SMALL, 'epochs': 1}, conditional=False, seed=0)
     images = model.fit(rgb).sample(5)
     assert images.shape == (5, 8, 8, 3) and images.dtype == np.float32
     assert images.min() >= 0 and images.max() <= 1
@@ -86,15 +86,15 @@ def test_fit_errors():
 
 
 def test_same_seed_same_model_other_seed_other_model():
-    a, b = _fit(n=64, random_state=3), _fit(n=64, random_state=3)
-    c = _fit(n=64, random_state=4)
+    a, b = _fit(n=64, seed=3), _fit(n=64, seed=3)
+    c = _fit(n=64, seed=4)
     pd.testing.assert_frame_equal(a.get_loss_values(), b.get_loss_values())
     assert np.array_equal(a.sample(20)[0], b.sample(20)[0])
     assert not np.array_equal(a.sample(20)[0], c.sample(20)[0])
 
 
 def test_save_load_and_nothing_of_the_training_state(tmp_path, kept):
-    dropped = _fit(n_partitions=2, random_state=0)
+    dropped = _fit(n_partitions=2, seed=0)
     assert dropped._trainer.discriminator is None and dropped._trainer.regularizer is None
     with pytest.raises(RuntimeError, match='keep_training_state=True'):
         dropped.get_white_box_scores(IMAGES[:3], LABELS[:3])
@@ -107,7 +107,7 @@ def test_save_load_and_nothing_of_the_training_state(tmp_path, kept):
 
 
 def test_pickle_holds_no_training_image_and_does_not_grow():
-    small, large = (_fit(n=n, n_partitions=2, random_state=0) for n in (64, 320))
+    small, large = (_fit(n=n, n_partitions=2, seed=0) for n in (64, 320))
     small_bytes, large_bytes = pickle.dumps(small), pickle.dumps(large)
     # 256 more images would add 256 * 64 bytes as uint8, four times that as float32.
     assert abs(len(large_bytes) - len(small_bytes)) < 1024
@@ -145,10 +145,10 @@ def test_losses_plot_parameters_and_gauge(kept, tmp_path):
 
 def test_one_partition_no_weight_is_a_plain_dcgan():
     """K=1, lambda=0: no classifier, and one step is exactly DCGAN's step."""
-    model = _fit(n_partitions=1, privacy_weight=0.0, random_state=0)
+    model = _fit(n_partitions=1, privacy_weight=0.0, seed=0)
     assert model._trainer.regularizer is None
     assert model.get_loss_values()['Classifier Loss'].isna().all()
-    ignored = _fit(n_partitions=1, privacy_weight=5.0, random_state=0)
+    ignored = _fit(n_partitions=1, privacy_weight=5.0, seed=0)
     assert np.array_equal(model.sample(8)[0], ignored.sample(8)[0])
 
     torch.manual_seed(0)
@@ -212,5 +212,5 @@ def test_grouped_layers_match_separate_layers():
 
 
 def test_verbose_shows_a_progress_bar(capsys):
-    _fit(n=32, verbose=True, random_state=0, epochs=1)
+    _fit(n=32, verbose=True, seed=0, epochs=1)
     assert 'jsd=' in capsys.readouterr().err

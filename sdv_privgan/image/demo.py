@@ -37,7 +37,7 @@ def run_image_demo(output_dir='privgan_image_demo', n_members=300, epochs=200, n
     members, member_labels, others, other_labels = split_digits(n_members, seed)
     synthesizer = PrivImageSynthesizer(
         n_partitions=n_partitions, privacy_weight=privacy_weight, epochs=epochs,
-        keep_training_state=True, verbose=verbose, random_state=seed)
+        keep_training_state=True, verbose=verbose, seed=seed)
     synthesizer.fit(members, member_labels)
     grid = synthesizer.save_sample_grid(output / 'samples.png')
     synthesizer.get_loss_values_plot().write_html(output / 'losses.html')

@@ -41,7 +41,7 @@ class PrivImageSynthesizer:
         image_size (int or None): the network's side; None pads to the next power of two.
         keep_training_state (bool): keep discriminators and classifier after ``fit`` (needed
             for ``get_white_box_scores``); they hold an imprint of the training images.
-        random_state (int or None): seed for partitions, initialization, training, sampling.
+        seed (int or None): seed for partitions, initialization, training, sampling.
     """
 
     def __init__(self, n_partitions=2, privacy_weight=1.0, epochs=300, batch_size=64,
@@ -49,7 +49,7 @@ class PrivImageSynthesizer:
                  generator_width=64, discriminator_width=64, classifier_width=32,
                  conditional='auto', privacy_loss='jsd', classifier_steps=5,
                  replay_size=256, warmup_epochs=0, image_size=None, keep_training_state=False,
-                 enable_gpu=True, device=None, verbose=False, random_state=None):
+                 enable_gpu=True, device=None, verbose=False, seed=None):
         if n_partitions < 1:
             raise ValueError(f'n_partitions must be at least 1; got {n_partitions}.')
         if batch_size < n_partitions:
@@ -67,7 +67,7 @@ class PrivImageSynthesizer:
         self.replay_size, self.warmup_epochs = replay_size, warmup_epochs
         self.image_size, self.keep_training_state = image_size, keep_training_state
         self.enable_gpu, self.device, self.verbose = enable_gpu, device, verbose
-        self.random_state = random_state
+        self.seed = seed
         self._trainer = self._format = self._classes = self._weights = None
         self._loss_rows, self._sample_calls = [], 0
 
@@ -101,7 +101,7 @@ class PrivImageSynthesizer:
             raise ValueError(f'Cannot split {n} images into n_partitions={self.n_partitions}.')
         data = fmt.to_model(images)
 
-        seed = self.random_state
+        seed = self.seed
         if seed is None:
             seed = int(np.random.default_rng().integers(2 ** 62))
         device = self._device()
