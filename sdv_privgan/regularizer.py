@@ -80,21 +80,22 @@ class MembershipRegularizer(nn.Module):
       ``(K, m, *sample_shape)`` (``m`` samples of each component, detached). Returns the
       classifier loss and the JSD estimate measured before the update.
     - ``generator_loss(samples)``: the term to add to the generators' loss, scaled by
-      ``weight``. ``form='uniform'`` is the cross-entropy of the classifier's output
-      against the uniform distribution over components (bounded below, minimal when the
-      classifier cannot tell the components apart); ``form='jsd'`` is
-      ``mean log C_k(x_k)``, the JSD term of the min-max objective, unbounded below when
-      the classifier is not optimal.
+      ``weight``. ``form='jsd'`` is ``mean log C_k(x_k)``, the JSD term of the min-max
+      objective, unbounded below when the classifier is not optimal; ``form='uniform'``
+      is the cross-entropy of the classifier's output against the mixture weights
+      (bounded below, minimal when the classifier cannot tell the components apart).
     - ``estimate(samples)``: the JSD estimate on fresh samples, without any update.
 
     ``classifier_steps`` updates per call of ``step`` and a replay buffer of earlier
     samples (``replay_size`` per component) keep the classifier from forgetting regions
-    the generators moved away from, which is what made the naive game cycle.
+    the generators moved away from, which is what made the naive game cycle. The
+    defaults are those that left components least distinguishable in
+    ``benchmarks/distinguishability.py``.
     """
 
-    def __init__(self, classifier, n_partitions, weights=None, weight=1.0, form='uniform',
-                 lr=2e-4, betas=(0.5, 0.9), weight_decay=1e-6, classifier_steps=1,
-                 replay_size=0):
+    def __init__(self, classifier, n_partitions, weights=None, weight=1.0, form='jsd',
+                 lr=1e-3, betas=(0.5, 0.9), weight_decay=1e-6, classifier_steps=5,
+                 replay_size=500):
         super().__init__()
         if form not in FORMS:
             raise ValueError(f"Invalid value '{form}' for form. Use one of {FORMS}.")
