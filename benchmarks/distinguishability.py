@@ -46,10 +46,18 @@ CONFIGS = {
     'lr_w3': {'privacy_weight': 3.0, 'classifier_lr': 1e-3},
     'jsd_fast': {'privacy_weight': 1.0, 'privacy_loss': 'jsd', 'classifier_steps': 2,
                  'classifier_lr': 1e-3, 'replay_size': 500},
-    # Diagnostic floor: two components trained on the SAME rows (no membership
+    'jsd_strong_small': {'privacy_weight': 1.0, 'privacy_loss': 'jsd', 'classifier_steps': 5,
+                         'classifier_lr': 1e-3, 'replay_size': 500,
+                         'classifier_dim': (128, 128)},
+    'jsd_c3': {'privacy_weight': 1.0, 'privacy_loss': 'jsd', 'classifier_steps': 3,
+               'classifier_lr': 1e-3, 'replay_size': 500},
+    # Reference: two components trained on the SAME rows (no membership
     # difference at all), to separate GAN training noise from memorization.
     'same_rows_lambda0': {'privacy_weight': 0.0, 'same_rows': True},
 }
+
+
+CURVES = []
 
 
 def run(config, seed, table, metadata, args):
@@ -77,6 +85,7 @@ def run(config, seed, table, metadata, args):
     report = QualityReport()
     report.generate({args.table: table}, synthetic, metadata.to_dict(), verbose=False)
     losses = synthesizer.get_loss_values()
+    CURVES.append(losses.assign(model=config, seed=seed))
     return {
         'config': config, 'seed': seed, 'fit_seconds': round(seconds, 1),
         'posthoc_auc': gauge['auc'], 'posthoc_accuracy': gauge['accuracy'],
@@ -110,6 +119,8 @@ def main():
     frame = pd.DataFrame(rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out, index=False)
+    pd.concat(CURVES).to_csv(Path(args.out).with_name(Path(args.out).stem + '_losses.csv'),
+                             index=False)
     summary = frame.groupby('config', sort=False).agg(['mean', 'std']).drop(columns='seed')
     print(summary.round(3).to_string())
 

@@ -40,6 +40,8 @@ def main():
     parser.add_argument('--long', type=int, default=12)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--partitions', type=int, nargs='+', default=[1, 2, 4])
+    parser.add_argument('--fast-classifier', action='store_true',
+                        help='also time K=2 with one classifier step per generator step')
     parser.add_argument('--out', default='benchmarks/results/speed.csv')
     args = parser.parse_args()
     if args.device == 'cpu':
@@ -59,6 +61,10 @@ def main():
             lambda e, k=k, weight=weight: PrivCTGANSynthesizer(
                 metadata, epochs=e, batch_size=args.batch_size, n_partitions=k,
                 privacy_weight=weight, device=args.device, seed=0))
+    if args.fast_classifier:
+        models['PrivCTGAN K=2, lambda=1, classifier_steps=1'] = lambda e: PrivCTGANSynthesizer(
+            metadata, epochs=e, batch_size=args.batch_size, n_partitions=2,
+            classifier_steps=1, device=args.device, seed=0)
     rows = []
     for label, make in models.items():
         per_epoch, total = epoch_seconds(make, table, args.table, args.short, args.long)

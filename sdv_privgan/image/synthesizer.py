@@ -45,9 +45,9 @@ class PrivImageSynthesizer:
     """
 
     def __init__(self, n_partitions=2, privacy_weight=1.0, epochs=300, batch_size=64,
-                 generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=1e-3, latent_dim=64,
+                 generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=2e-4, latent_dim=64,
                  generator_width=64, discriminator_width=64, classifier_width=32,
-                 conditional='auto', privacy_loss='jsd', classifier_steps=5,
+                 conditional='auto', privacy_loss='uniform', classifier_steps=1,
                  replay_size=256, warmup_epochs=0, image_size=None, keep_training_state=False,
                  enable_gpu=True, device=None, verbose=False, seed=None):
         if n_partitions < 1:

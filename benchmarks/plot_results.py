@@ -1,0 +1,77 @@
+"""Figures for docs/benchmarks.md from the CSVs in benchmarks/results/ (matplotlib: plotly's
+PNG export needs a browser that this machine does not have).
+
+    python benchmarks/plot_results.py
+"""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+RESULTS, IMAGES = Path('benchmarks/results'), Path('docs/images')
+LABELS = {
+    'lambda0': 'K=2, lambda=0',
+    'same_rows_lambda0': 'K=2, lambda=0, both\ntrained on all rows',
+    'uniform': 'uniform',
+    'jsd': 'jsd',
+    'uniform_c5': 'uniform, 5 steps',
+    'uniform_replay': 'uniform, replay',
+    'uniform_w3': 'uniform, lambda=3',
+    'strong': 'uniform, strong C',
+    'strong_w3': 'uniform, strong C,\nlambda=3',
+    'strong_w10': 'uniform, strong C,\nlambda=10',
+    'jsd_c5': 'jsd, 5 steps',
+    'jsd_fast': 'jsd, 2 steps,\nlr 1e-3, replay',
+    'fast_w3': 'uniform, 2 steps,\nlambda=3',
+    'jsd_strong': 'jsd, strong C\n(default)',
+    'jsd_strong_w3': 'jsd, strong C,\nlambda=3',
+}
+
+
+def distinguishability():
+    frame = pd.read_csv(RESULTS / 'distinguishability.csv')
+    summary = frame.groupby('config', sort=False)['posthoc_auc'].agg(['mean', 'std', 'count'])
+    summary = summary.sort_values('mean')
+    figure, axis = plt.subplots(figsize=(9, 4.5))
+    colors = ['#d62728' if name == 'jsd_strong' else
+              '#7f7f7f' if 'lambda0' in name else '#1f77b4' for name in summary.index]
+    axis.bar(range(len(summary)), summary['mean'], yerr=summary['std'].fillna(0),
+             color=colors, capsize=3)
+    axis.set_xticks(range(len(summary)))
+    axis.set_xticklabels([f"{LABELS.get(n, n)}\n(n={c})" for n, c in
+                          zip(summary.index, summary['count'])], rotation=60, ha='right',
+                         fontsize=7)
+    axis.axhline(0.5, color='black', linewidth=0.8, linestyle=':')
+    axis.set_ylim(0.45, 1.0)
+    axis.set_ylabel('fresh-classifier AUC between components\n(0.5 = indistinguishable)')
+    axis.set_title('Penguins, 300 rows, K=2, 1,500 steps: post-hoc distinguishability')
+    figure.tight_layout()
+    figure.savefig(IMAGES / 'distinguishability.png', dpi=120)
+
+
+def loss_curves():
+    frame = pd.read_csv(RESULTS / 'distinguishability_3000_losses.csv')
+    frame = frame[frame['seed'] == 0]
+    figure, axis = plt.subplots(figsize=(8, 3.5))
+    for name, group in frame.groupby('model', sort=False):
+        name = LABELS.get(name, name).replace('\n', ' ')
+        axis.plot(group['Epoch'], group['JSD Estimate'].rolling(20, min_periods=1).mean(),
+                  label=name)
+    axis.axhline(0, color='black', linewidth=0.8, linestyle=':')
+    axis.set_xlabel('epoch')
+    axis.set_ylabel('training-time JSD estimate (nats)')
+    axis.set_title('What the online classifier sees (rolling mean of 20 epochs)')
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(IMAGES / 'jsd_training.png', dpi=120)
+
+
+if __name__ == '__main__':
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    distinguishability()
+    if (RESULTS / 'distinguishability_3000_losses.csv').exists():
+        loss_curves()
