@@ -17,10 +17,9 @@ from tqdm import tqdm
 from sdv_privgan.image.data import ImageFormat, encode_labels
 from sdv_privgan.image.loading import read_images, save_image_grid
 from sdv_privgan.image.training import ImageGANTrainer
+from sdv_privgan.losses import LOSS_COLUMNS, loss_values_plot
 from sdv_privgan.regularizer import component_distinguishability, partition_rows
 
-LOSS_COLUMNS = ['Epoch', 'Generator Loss', 'Discriminator Loss', 'Classifier Loss',
-                'JSD Estimate']
 _CHUNK = 1024  # images per component per generator call when sampling
 
 
@@ -294,21 +293,9 @@ class PrivImageSynthesizer:
         self._check_fitted()
         return pd.DataFrame(self._loss_rows, columns=LOSS_COLUMNS)
 
-    def get_loss_values_plot(self):
+    def get_loss_values_plot(self, title='PrivImageSynthesizer losses'):
         """A plotly figure of the losses, with the JSD estimate on its own y axis."""
-        from plotly.subplots import make_subplots
-        import plotly.graph_objects as go
-
-        losses = self.get_loss_values()
-        figure = make_subplots(specs=[[{'secondary_y': True}]])
-        for column in LOSS_COLUMNS[1:4]:
-            figure.add_trace(go.Scatter(x=losses['Epoch'], y=losses[column], name=column))
-        figure.add_trace(go.Scatter(x=losses['Epoch'], y=losses['JSD Estimate'],
-                                    name='JSD Estimate', line={'dash': 'dot'}), secondary_y=True)
-        figure.update_layout(title='PrivImageSynthesizer losses', xaxis_title='Epoch')
-        figure.update_yaxes(title_text='Loss', secondary_y=False)
-        figure.update_yaxes(title_text='JSD estimate (nats)', secondary_y=True)
-        return figure
+        return loss_values_plot(self.get_loss_values(), title)
 
     def save(self, path):
         """Save the model (generators, image format, labels; no training image)."""

@@ -16,13 +16,12 @@ from ctgan.synthesizers.base import BaseSynthesizer, random_state, set_random_st
 from tqdm import tqdm
 
 from sdv_privgan.components import BatchedCritic, BatchedGenerator
+from sdv_privgan.losses import LOSS_COLUMNS
 from sdv_privgan.regularizer import (
     MembershipRegularizer, component_distinguishability, mlp_classifier, partition_rows)
 from sdv_privgan.tabular.layout import DataLayout
 from sdv_privgan.tabular.sampler import PartitionSampler
 
-LOSS_COLUMNS = ['Epoch', 'Generator Loss', 'Discriminator Loss', 'Classifier Loss',
-                'JSD Estimate']
 
 
 def _adam(module, lr, decay):

@@ -3,14 +3,13 @@
 import warnings
 
 import numpy as np
-import plotly.graph_objects as go
 from ctgan.synthesizers._utils import _set_device
-from sdmetrics import visualization
 from sdv.errors import NotFittedError, SamplingError, SynthesizerInputError
 from sdv.single_table.base import BaseSingleTableSynthesizer
 from sdv.single_table.ctgan import LossValuesMixin, _validate_no_category_dtype
 from sdv.single_table.utils import detect_discrete_columns
 
+from sdv_privgan.losses import loss_values_plot
 from sdv_privgan.regularizer import FORMS
 from sdv_privgan.tabular.model import PrivCTGAN
 
@@ -175,22 +174,7 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
         """Generator, critic and classifier losses per epoch, with the JSD estimate (nats)
         on a second axis."""
         self._check_fitted('The loss plot')
-        losses = self._model.loss_values
-        figure = go.Figure()
-        colors = [visualization.PlotConfig.DATACEBO_DARK,
-                  visualization.PlotConfig.DATACEBO_GREEN, '#7f7f7f', '#d62728']
-        for name, color in zip(['Generator Loss', 'Discriminator Loss', 'Classifier Loss',
-                                'JSD Estimate'], colors):
-            figure.add_trace(go.Scatter(
-                x=losses['Epoch'], y=losses[name], name=name, line={'color': color},
-                yaxis='y2' if name == 'JSD Estimate' else 'y'))
-        figure.update_layout(
-            title=title, template='plotly_white', xaxis_title='Epoch', yaxis_title='Loss',
-            yaxis2={'title': 'JSD estimate (nats)', 'overlaying': 'y', 'side': 'right',
-                    'rangemode': 'tozero'},
-            plot_bgcolor=visualization.PlotConfig.BACKGROUND_COLOR,
-            font={'size': visualization.PlotConfig.FONT_SIZE})
-        return figure
+        return loss_values_plot(self._model.loss_values, title)
 
 
 def _check_arguments(batch_size, pac, n_partitions, privacy_weight, privacy_loss, epochs):
