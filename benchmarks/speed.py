@@ -2,8 +2,10 @@
 
 Each model is fitted twice, for ``--short`` and ``--long`` epochs, on the same data and
 batch size; the difference divided by the extra epochs is the cost of an epoch without
-the fixed set-up (data transformer, first-call overheads). Ratios are taken within one
-run because these machines are noisy.
+the fixed set-up (data transformer, first-call overheads). Models are interleaved over
+``--repeats`` rounds; the ratio is of the process's CPU time per epoch (median over the
+rounds), which other jobs on a shared machine disturb far less than wall time. On a GPU
+(``--device cuda``) read the wall-time column.
 
     python benchmarks/speed.py                 # CPU, one thread (the 2-core default)
     python benchmarks/speed.py --device cuda   # GPU when present
@@ -20,15 +22,17 @@ from _common import load_table, quiet, single_thread
 
 
 def epoch_seconds(make, table, name, short, long):
-    times = []
+    """(wall, CPU) seconds of one epoch: the difference between a long and a short fit."""
+    wall, cpu = [], []
     for epochs in (short, long):
         synthesizer = make(epochs)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             synthesizer.fit({name: table})
-        times.append(time.perf_counter() - start)
-    return (times[1] - times[0]) / (long - short), times[1]
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return (wall[1] - wall[0]) / (long - short), (cpu[1] - cpu[0]) / (long - short)
 
 
 def main():
@@ -40,6 +44,7 @@ def main():
     parser.add_argument('--long', type=int, default=12)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--partitions', type=int, nargs='+', default=[1, 2, 4])
+    parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--fast-classifier', action='store_true',
                         help='also time K=2 with one classifier step per generator step')
     parser.add_argument('--out', default='benchmarks/results/speed.csv')
@@ -66,13 +71,18 @@ def main():
             metadata, epochs=e, batch_size=args.batch_size, n_partitions=2,
             classifier_steps=1, device=args.device, seed=0)
     rows = []
-    for label, make in models.items():
-        per_epoch, total = epoch_seconds(make, table, args.table, args.short, args.long)
-        rows.append({'model': label, 'seconds_per_epoch': per_epoch,
-                     f'fit_seconds_{args.long}_epochs': total})
-        print(rows[-1], flush=True)
-    frame = pd.DataFrame(rows)
-    frame['ratio_to_ctgan'] = frame['seconds_per_epoch'] / frame['seconds_per_epoch'].iloc[0]
+    for repeat in range(args.repeats):  # interleaved, so load bursts hit every model
+        for label, make in models.items():
+            wall, cpu = epoch_seconds(make, table, args.table, args.short, args.long)
+            rows.append({'model': label, 'repeat': repeat, 'wall_seconds_per_epoch': wall,
+                         'cpu_seconds_per_epoch': cpu})
+            print(rows[-1], flush=True)
+    # CPU time of this single-threaded process is what other jobs on a shared machine
+    # disturb least; wall time is reported beside it. Median over the repeats.
+    frame = pd.DataFrame(rows).groupby('model', sort=False).median().drop(columns='repeat')
+    frame = frame.reset_index()
+    basis = 'wall_seconds_per_epoch' if gpu else 'cpu_seconds_per_epoch'
+    frame['ratio_to_ctgan'] = frame[basis] / frame[basis].iloc[0]
     frame.insert(0, 'device', args.device)
     frame.insert(1, 'rows', len(table))
     frame.insert(2, 'batch_size', args.batch_size)
