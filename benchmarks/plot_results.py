@@ -57,17 +57,18 @@ def distinguishability():
 
 
 def loss_curves():
-    frame = pd.read_csv(RESULTS / 'distinguishability_3000_losses.csv')
+    frame = pd.read_csv(RESULTS / 'distinguishability_k4_losses.csv')
     frame = frame[frame['seed'] == 0]
     figure, axis = plt.subplots(figsize=(8, 3.5))
     for name, group in frame.groupby('model', sort=False):
-        name = LABELS.get(name, name).replace('\n', ' ')
+        name = {'lambda0': 'lambda = 0', 'jsd_strong': 'lambda = 1, jsd, strong classifier'
+                }.get(name, name)
         axis.plot(group['Epoch'], group['JSD Estimate'].rolling(20, min_periods=1).mean(),
                   label=name)
     axis.axhline(0, color='black', linewidth=0.8, linestyle=':')
     axis.set_xlabel('epoch')
     axis.set_ylabel('training-time JSD estimate (nats)')
-    axis.set_title('What the online classifier sees (rolling mean of 20 epochs)')
+    axis.set_title('K=4, seed 0: the online classifier\'s JSD estimate (rolling mean, 20 epochs)')
     axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(IMAGES / 'jsd_training.png', dpi=120)
@@ -76,5 +77,5 @@ def loss_curves():
 if __name__ == '__main__':
     IMAGES.mkdir(parents=True, exist_ok=True)
     distinguishability()
-    if (RESULTS / 'distinguishability_3000_losses.csv').exists():
+    if (RESULTS / 'distinguishability_k4_losses.csv').exists():
         loss_curves()
