@@ -202,35 +202,39 @@ def test_white_box_is_not_used_without_training_state(metadata, splits):
 
 
 def test_white_box_scores_an_overfitted_tiny_privctgan_above_chance():
-    """A deliberately overfitted model: 30 rows, many epochs, no privacy term."""
-    torch = pytest.importorskip('torch')
-    synthesizer_module = pytest.importorskip('sdv_privgan.tabular.synthesizer')
+    """A deliberately overfitted model: 30 rows, many epochs, five critic steps per
+    generator step, no privacy term. A WGAN critic's memorization varies from seed to
+    seed (0.64-0.86 here), so the test averages three seeds; with no leakage the
+    oriented AUC of 30 + 30 rows averages about 0.56."""
     from palmerpenguins import load_penguins
-    import joblib
 
-    torch.set_num_threads(1)
+    from sdv_privgan import PrivCTGANSynthesizer
+
     data = load_penguins().dropna().reset_index(drop=True)
-    metadata = Metadata.detect_from_dataframes({'penguins': data})
-    train, holdout, reference = split_for_evaluation(data, n_members=30, seed=0)
-    synthesizer = synthesizer_module.PrivCTGANSynthesizer(
-        metadata, epochs=500, batch_size=10, pac=1, n_partitions=2, privacy_weight=0.0,
-        embedding_dim=32, generator_dim=(64, 64), discriminator_dim=(64, 64),
-        classifier_dim=(32,), generator_lr=2e-3, discriminator_lr=2e-3,
-        keep_training_state=True, enable_gpu=False, seed=0,
-    )
-    with joblib.parallel_config(backend='threading'), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        synthesizer.fit({'penguins': train})
-        synthetic = synthesizer.sample(300)['penguins']
-    report = PrivacyReport(attacks=['dcr'], dcr_subsample=50, new_row_sample_size=20)
-    report.generate(train, synthetic, metadata, real_holdout_data=holdout.iloc[:30],
-                    synthesizer=synthesizer, verbose=False)
-    details = report.get_details('Membership Inference').set_index('Attack ID')
-    white_box = details.loc[details.index.str.startswith('white_box'), 'AUC']
-    assert len(white_box) == 3  # critic, critic contrast, component classifier
-    # Oriented AUCs are >= 0.5 by construction; with 30 + 30 rows the noise maximum of
-    # three of them stays near 0.6, so 0.7 asks for a real signal.
-    assert white_box.max() > 0.7
+        metadata = Metadata.detect_from_dataframes({'penguins': data})
+    critic_aucs = []
+    for seed in (0, 1, 2):
+        train, holdout, reference = split_for_evaluation(data, n_members=30, seed=seed)
+        synthesizer = PrivCTGANSynthesizer(
+            metadata, epochs=500, batch_size=10, pac=1, n_partitions=2, privacy_weight=0.0,
+            discriminator_steps=5, embedding_dim=32, generator_dim=(64, 64),
+            discriminator_dim=(64, 64), classifier_dim=(32,), generator_lr=2e-3,
+            discriminator_lr=2e-3, keep_training_state=True, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            synthesizer.fit({'penguins': train})
+            synthetic = synthesizer.sample(300)['penguins']
+        report = PrivacyReport(attacks=['dcr'], dcr_subsample=50, new_row_sample_size=20)
+        report.generate(train, synthetic, metadata, real_holdout_data=holdout.iloc[:30],
+                        real_reference_data=reference, synthesizer=synthesizer,
+                        verbose=False)
+        details = report.get_details('Membership Inference').set_index('Attack ID')
+        assert {'white_box_critic', 'white_box_contrast', 'white_box_classifier'} <= set(
+            details.index)
+        critic_aucs.append(details.loc['white_box_critic', 'AUC'])
+    assert np.mean(critic_aucs) > 0.65
 
 
 # -- UtilityReport ---------------------------------------------------------------------------

@@ -48,11 +48,20 @@ def _quality(table, metadata, synthetic):
 
 
 def test_one_partition_without_regularizer_matches_ctgan_quality(penguins):
+    """Equal epochs and batch size; SDV's CTGAN is seeded through torch and numpy. One
+    fit's quality varies by about 0.02 between seeds, so three seeds are averaged."""
+    import numpy as np
+    import torch
+
     table, metadata = penguins
     settings = {'epochs': 200, 'batch_size': 100}
-    ours = _fit(PrivCTGANSynthesizer(metadata, n_partitions=1, privacy_weight=0.0, seed=0,
-                                     **settings), table)
-    theirs = _fit(CTGANSynthesizer(metadata, **settings), table)
-    ours_score = _quality(table, metadata, ours.sample(len(table)))
-    theirs_score = _quality(table, metadata, theirs.sample(len(table)))
-    assert abs(ours_score - theirs_score) <= 0.03
+    ours, theirs = [], []
+    for seed in (0, 1, 2):
+        synthesizer = _fit(PrivCTGANSynthesizer(
+            metadata, n_partitions=1, privacy_weight=0.0, seed=seed, **settings), table)
+        ours.append(_quality(table, metadata, synthesizer.sample(1000)))
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        synthesizer = _fit(CTGANSynthesizer(metadata, **settings), table)
+        theirs.append(_quality(table, metadata, synthesizer.sample(1000)))
+    assert abs(np.mean(ours) - np.mean(theirs)) <= 0.03
