@@ -45,7 +45,7 @@ CONFIGS = {name: {**BASE, **overrides} for name, overrides in {
     'lr_w3': {'privacy_weight': 3.0, 'classifier_lr': 1e-3},
     'jsd_fast': {**STRONG, 'privacy_loss': 'jsd', 'classifier_steps': 2},
     'jsd_c3': {**STRONG, 'privacy_loss': 'jsd', 'classifier_steps': 3},
-    # The default: jsd_strong with a smaller classifier.
+    # jsd_strong is the default; a smaller classifier, and fewer classifier steps:
     'jsd_strong_small': {**STRONG, 'privacy_loss': 'jsd', 'classifier_dim': (128, 128)},
     'jsd_small_c1': {**STRONG, 'privacy_loss': 'jsd', 'classifier_dim': (128, 128),
                      'classifier_steps': 1},

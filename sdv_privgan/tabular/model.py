@@ -37,7 +37,7 @@ class PrivCTGAN(BaseSynthesizer):
                  discriminator_lr=2e-4, discriminator_decay=1e-6, batch_size=500,
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
                  n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
-                 classifier_dim=(128, 128), classifier_lr=1e-3, classifier_steps=5,
+                 classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=5,
                  classifier_pac=1, replay_size=500, keep_training_state=False, device='cpu',
                  seed=None):
         self.embedding_dim, self.generator_dim = embedding_dim, tuple(generator_dim)

@@ -33,7 +33,7 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
             distribution, bounded). Defaults to ``'jsd'``, which left the components
             least distinguishable in ``benchmarks/distinguishability.py``.
         classifier_dim (tuple of int):
-            Hidden layer sizes of the component classifier. Defaults to (128, 128).
+            Hidden layer sizes of the component classifier. Defaults to (256, 256).
         classifier_lr (float):
             Learning rate of the component classifier. Defaults to 1e-3.
         classifier_steps (int):
@@ -64,7 +64,7 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
                  discriminator_lr=2e-4, discriminator_decay=1e-6, batch_size=500,
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
                  enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
-                 classifier_dim=(128, 128), classifier_lr=1e-3, classifier_steps=5,
+                 classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=5,
                  classifier_pac=1, replay_size=500, keep_training_state=False, device=None,
                  seed=None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
