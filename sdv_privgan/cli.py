@@ -55,7 +55,8 @@ def demo(args):
         privacy = PrivacyReport()
         privacy.generate(train, synthetic, metadata, real_holdout_data=holdout,
                          real_reference_data=reference, synthesizer=synthesizer,
-                         verbose=False)
+                         known_column_names=['island', 'sex'],
+                         sensitive_column_names=['species'], verbose=False)
     synthetic.to_csv(output / 'synthetic.csv', index=False)
     synthesizer.save(output / 'synthesizer.pkl')
     synthesizer.get_loss_values_plot().write_html(output / 'losses.html')
