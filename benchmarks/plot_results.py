@@ -31,6 +31,7 @@ LABELS = {
     'jsd_strong_small': 'jsd, strong C,\n128 wide',
     'jsd_small_c1': 'jsd, 1 step,\n128 wide',
     'jsd_c3': 'jsd, 3 steps',
+    'jsd_strong_pac5': 'jsd, strong C,\ngroups of 5',
     'jsd_strong_w3': 'jsd, strong C,\nlambda=3',
 }
 
