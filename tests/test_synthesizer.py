@@ -247,7 +247,6 @@ def test_component_distinguishability_reports_figures(fitted):
 def test_table_without_discrete_columns(metadata):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({'x': rng.normal(size=200), 'y': rng.normal(size=200)})
-    from conftest import mixed_metadata as _  # noqa: F401
     from sdv.metadata import Metadata
 
     with warnings.catch_warnings():
