@@ -46,6 +46,7 @@ CONFIGS = {name: {**BASE, **overrides} for name, overrides in {
     'jsd_small_c1': {**STRONG, 'privacy_loss': 'jsd', 'classifier_dim': (128, 128),
                      'classifier_steps': 1},
     'jsd_strong_pac5': {**STRONG, 'privacy_loss': 'jsd', 'classifier_pac': 5},
+    'jsd_strong_noreplay': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0},
     # Reference: two components trained on the SAME rows (no membership difference at
     # all), to separate GAN training noise from memorization.
     'same_rows_lambda0': {'privacy_weight': 0.0, 'same_rows': True},

@@ -27,7 +27,8 @@ LABELS = {
     'jsd_c5': 'jsd, 5 steps',
     'jsd_fast': 'jsd, 2 steps,\nlr 1e-3, replay',
     'fast_w3': 'uniform, 2 steps,\nlambda=3',
-    'jsd_strong': 'jsd, strong C\n(default)',
+    'jsd_strong': 'jsd, strong C',
+    'jsd_strong_noreplay': 'jsd, 5 steps,\nno replay (default)',
     'jsd_strong_small': 'jsd, strong C,\n128 wide',
     'jsd_small_c1': 'jsd, 1 step,\n128 wide',
     'jsd_c3': 'jsd, 3 steps',
@@ -41,7 +42,7 @@ def distinguishability():
     summary = frame.groupby('config', sort=False)['posthoc_auc'].agg(['mean', 'std', 'count'])
     summary = summary.sort_values('mean')
     figure, axis = plt.subplots(figsize=(9, 4.5))
-    colors = ['#d62728' if name == 'jsd_strong' else
+    colors = ['#d62728' if name == 'jsd_strong_noreplay' else
               '#7f7f7f' if 'lambda0' in name else '#1f77b4' for name in summary.index]
     axis.bar(range(len(summary)), summary['mean'], yerr=summary['std'].fillna(0),
              color=colors, capsize=3)

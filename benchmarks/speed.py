@@ -45,8 +45,8 @@ def main():
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--partitions', type=int, nargs='+', default=[1, 2, 4])
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--fast-classifier', action='store_true',
-                        help='also time K=2 with one classifier step per generator step')
+    parser.add_argument('--variants', nargs='*', default=['classifier_steps=1'],
+                        help='K=2 models with one integer argument changed, e.g. replay_size=0')
     parser.add_argument('--out', default='benchmarks/results/speed.csv')
     args = parser.parse_args()
     if args.device == 'cpu':
@@ -66,10 +66,12 @@ def main():
             lambda e, k=k, weight=weight: PrivCTGANSynthesizer(
                 metadata, epochs=e, batch_size=args.batch_size, n_partitions=k,
                 privacy_weight=weight, device=args.device, seed=0))
-    if args.fast_classifier:
-        models['PrivCTGAN K=2, lambda=1, classifier_steps=1'] = lambda e: PrivCTGANSynthesizer(
-            metadata, epochs=e, batch_size=args.batch_size, n_partitions=2,
-            classifier_steps=1, device=args.device, seed=0)
+    for variant in args.variants:  # K=2 with one classifier setting changed
+        name, value = variant.split('=')
+        models[f'PrivCTGAN K=2, lambda=1, {variant}'] = (
+            lambda e, name=name, value=int(value): PrivCTGANSynthesizer(
+                metadata, epochs=e, batch_size=args.batch_size, n_partitions=2,
+                device=args.device, seed=0, **{name: value}))
     rows = []
     for repeat in range(args.repeats):  # interleaved, so load bursts hit every model
         for label, make in models.items():

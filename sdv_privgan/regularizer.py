@@ -95,7 +95,7 @@ class MembershipRegularizer(nn.Module):
 
     def __init__(self, classifier, n_partitions, weights=None, weight=1.0, form='jsd',
                  lr=1e-3, betas=(0.5, 0.9), weight_decay=1e-6, classifier_steps=5,
-                 replay_size=500):
+                 replay_size=0):
         super().__init__()
         if form not in FORMS:
             raise ValueError(f"Invalid value '{form}' for form. Use one of {FORMS}.")

@@ -38,7 +38,7 @@ class PrivCTGAN(BaseSynthesizer):
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
                  n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
                  classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=5,
-                 classifier_pac=1, replay_size=500, keep_training_state=False, device='cpu',
+                 classifier_pac=1, replay_size=0, keep_training_state=False, device='cpu',
                  seed=None):
         self.embedding_dim, self.generator_dim = embedding_dim, tuple(generator_dim)
         self.discriminator_dim, self.classifier_dim = tuple(discriminator_dim), tuple(classifier_dim)

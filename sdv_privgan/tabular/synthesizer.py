@@ -43,7 +43,8 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
             Rows of one component the classifier scores together. Defaults to 1.
         replay_size (int):
             Earlier generated rows per component the classifier keeps training on, so
-            generators cannot escape it by moving back to where it forgot. Defaults to 500.
+            generators cannot escape it by moving back to where it forgot. Defaults to 0:
+            with five classifier steps it made no measurable difference.
         keep_training_state (bool):
             Keep the critics and the component classifier after ``fit`` (needed for
             white-box evaluation). They carry an imprint of the training rows, so by
@@ -65,7 +66,7 @@ class PrivCTGANSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
                  enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
                  classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=5,
-                 classifier_pac=1, replay_size=500, keep_training_state=False, device=None,
+                 classifier_pac=1, replay_size=0, keep_training_state=False, device=None,
                  seed=None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locales=locales)
