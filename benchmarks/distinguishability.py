@@ -47,6 +47,10 @@ CONFIGS = {name: {**BASE, **overrides} for name, overrides in {
                      'classifier_steps': 1},
     'jsd_strong_pac5': {**STRONG, 'privacy_loss': 'jsd', 'classifier_pac': 5},
     'jsd_strong_noreplay': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0},
+    'jsd_noreplay_w3': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0,
+                        'privacy_weight': 3.0},
+    'jsd_noreplay_c10': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0,
+                         'classifier_steps': 10},
     # Reference: two components trained on the SAME rows (no membership difference at
     # all), to separate GAN training noise from memorization.
     'same_rows_lambda0': {'privacy_weight': 0.0, 'same_rows': True},

@@ -29,6 +29,8 @@ LABELS = {
     'fast_w3': 'uniform, 2 steps,\nlambda=3',
     'jsd_strong': 'jsd, strong C',
     'jsd_strong_noreplay': 'jsd, 5 steps,\nno replay (default)',
+    'jsd_noreplay_w3': 'default,\nlambda=3',
+    'jsd_noreplay_c10': 'default,\n10 steps',
     'jsd_strong_small': 'jsd, strong C,\n128 wide',
     'jsd_small_c1': 'jsd, 1 step,\n128 wide',
     'jsd_c3': 'jsd, 3 steps',
