@@ -43,7 +43,7 @@ def distinguishability():
     frame = pd.read_csv(RESULTS / 'distinguishability.csv')
     summary = frame.groupby('config', sort=False)['posthoc_auc'].agg(['mean', 'std', 'count'])
     summary = summary.sort_values('mean')
-    figure, axis = plt.subplots(figsize=(9, 4.5))
+    figure, axis = plt.subplots(figsize=(14, 5.5))
     colors = ['#d62728' if name == 'jsd_strong_noreplay' else
               '#7f7f7f' if 'lambda0' in name else '#1f77b4' for name in summary.index]
     axis.bar(range(len(summary)), summary['mean'], yerr=summary['std'].fillna(0),
