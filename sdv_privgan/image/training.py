@@ -16,7 +16,6 @@ no second backward pass for a gradient penalty. With one partition the classifie
 built and the loss is exactly DCGAN's.
 """
 
-import numpy as np
 import torch
 from torch.nn import functional
 
@@ -102,7 +101,7 @@ class ImageGANTrainer:
         d_loss.backward()
         self.d_optimizer.step()
 
-        c_loss = jsd = float('nan')
+        c_loss = jsd = torch.full((), float('nan'), device=self.device)
         if self.regularizer is not None:
             c_loss, jsd = self.regularizer.step(fake_in)
 
@@ -133,13 +132,15 @@ class ImageGANTrainer:
         return images[rows], (labels[rows] if labels is not None else None)
 
     def train_epoch(self, images, labels, table, sizes, m, steps, regularize=True):
-        """``steps`` training steps; returns the epoch's mean losses."""
-        totals = {}
+        """``steps`` training steps; returns the epoch's mean losses. The losses stay on
+        the device until the end of the epoch: one host synchronization per epoch."""
+        totals = None
         for _ in range(steps):
             real, real_labels = self.draw_real(images, labels, table, sizes, m)
-            for name, value in self.step(real, real_labels, regularize=regularize).items():
-                totals.setdefault(name, []).append(float(value))
-        return {name: float(np.mean(values)) for name, values in totals.items()}
+            losses = self.step(real, real_labels, regularize=regularize)
+            values = torch.stack([value.float() for value in losses.values()])
+            totals = values if totals is None else totals + values
+        return dict(zip(losses, (totals / steps).tolist()))
 
     def release(self, keep_training_state):
         """Drop what holds the imprint of the training images, unless asked to keep it."""
