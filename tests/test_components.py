@@ -69,3 +69,29 @@ def test_batched_linear_matches_per_component_linears():
     x = torch.randn(4, 7, 5)
     expected = torch.stack([x[k] @ layer.weight[k] + layer.bias[k] for k in range(4)])
     assert torch.allclose(layer(x), expected, atol=1e-6)
+
+
+def test_gumbel_softmax_samples_the_softmax_and_respects_masked_entries():
+    from sdv_privgan.tabular.layout import _gumbel_softmax
+
+    torch.manual_seed(0)
+    logits = torch.tensor([[1.0, 0.0, -1.0, float('-inf')], [0.0, 2.0, 0.5, 0.0]])
+    draws = _gumbel_softmax(logits.expand(40_000, 2, 4), tau=0.2)
+    assert torch.allclose(draws.sum(-1), torch.ones(40_000, 2))
+    assert float(draws[..., 0, 3].max()) == 0.0  # a padded entry is never chosen
+    frequencies = torch.nn.functional.one_hot(draws.argmax(-1), 4).float().mean(0)
+    assert torch.allclose(frequencies, torch.softmax(logits, -1), atol=0.01)
+    one_entry = _gumbel_softmax(torch.zeros(10_000, 1), tau=0.2)
+    assert torch.equal(one_entry, torch.ones(10_000, 1))
+
+
+def test_adam_uses_a_single_kernel_for_all_tensors():
+    from sdv_privgan.components import adam
+
+    network = torch.nn.Linear(3, 2)
+    optimizer = adam(network, 1e-3)
+    assert optimizer.defaults['fused'] or optimizer.defaults['foreach']
+    network(torch.randn(4, 3)).sum().backward()
+    before = network.weight.detach().clone()
+    optimizer.step()
+    assert not torch.equal(before, network.weight)

@@ -21,11 +21,8 @@ from torch.nn import functional
 
 from sdv_privgan.image.networks import (
     BatchedImageDiscriminator, BatchedImageGenerator, conv_classifier, with_label_maps)
+from sdv_privgan.components import adam
 from sdv_privgan.regularizer import MembershipRegularizer
-
-
-def _adam(module, lr):
-    return torch.optim.Adam(module.parameters(), lr=lr, betas=(0.5, 0.999))
 
 
 class ImageGANTrainer:
@@ -56,8 +53,8 @@ class ImageGANTrainer:
                 classifier, n_partitions, weight=privacy_weight, form=privacy_loss,
                 lr=classifier_lr, classifier_steps=classifier_steps,
                 replay_size=replay_size).to(device)
-        self.g_optimizer = _adam(self.generator, generator_lr)
-        self.d_optimizer = _adam(self.discriminator, discriminator_lr)
+        self.g_optimizer = adam(self.generator, generator_lr, betas=(0.5, 0.999))
+        self.d_optimizer = adam(self.discriminator, discriminator_lr, betas=(0.5, 0.999))
 
     # ------------------------------------------------------------------ drawing
     def noise(self, m):
