@@ -23,7 +23,8 @@ from _common import load_table, quiet, single_thread
 # Every configuration spells out its game settings, so results do not move when the
 # library's defaults do. BASE is the naive game; STRONG the classifier that keeps up.
 BASE = {'privacy_weight': 1.0, 'privacy_loss': 'uniform', 'classifier_steps': 1,
-        'classifier_lr': 2e-4, 'replay_size': 0, 'classifier_dim': (256, 256)}
+        'classifier_lr': 2e-4, 'replay_size': 0, 'classifier_dim': (256, 256),
+        'ema_decay': 0.0}
 STRONG = {'classifier_steps': 5, 'classifier_lr': 1e-3, 'replay_size': 500}
 CONFIGS = {name: {**BASE, **overrides} for name, overrides in {
     'lambda0': {'privacy_weight': 0.0},
@@ -51,6 +52,14 @@ CONFIGS = {name: {**BASE, **overrides} for name, overrides in {
                         'privacy_weight': 3.0},
     'jsd_noreplay_c10': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0,
                          'classifier_steps': 10},
+    # The released generators as a moving average of their weights (ema_decay):
+    'lambda0_ema': {'privacy_weight': 0.0, 'ema_decay': 0.995},
+    'jsd_c5_ema': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0, 'ema_decay': 0.995},
+    'jsd_c2_ema': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0, 'ema_decay': 0.995,
+                   'classifier_steps': 2},
+    'jsd_c1_ema': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0, 'ema_decay': 0.995,
+                   'classifier_steps': 1},
+    'same_rows_lambda0_ema': {'privacy_weight': 0.0, 'same_rows': True, 'ema_decay': 0.995},
     # Reference: two components trained on the SAME rows (no membership difference at
     # all), to separate GAN training noise from memorization.
     'same_rows_lambda0': {'privacy_weight': 0.0, 'same_rows': True},

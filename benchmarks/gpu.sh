@@ -10,6 +10,6 @@ pip install -q torch && pip install -q -e ".[test,benchmarks]"
 nvidia-smi --query-gpu=name,memory.total --format=csv | tee "$OUT/gpu.txt"
 python -m pytest -q tests/test_gpu.py tests/test_synthesizer.py 2>&1 | tail -5 | tee "$OUT/tests.txt"
 python benchmarks/speed.py --device cuda --rows 4000 --batch-size 400 --partitions 1 2 4 8 \
-    --variants classifier_steps=1 replay_size=0 --out "$OUT/speed_gpu.csv" 2>&1 | tail -8
+    --variants classifier_steps=5 ema_decay=0 --out "$OUT/speed_gpu.csv" 2>&1 | tail -8
 python benchmarks/distinguishability.py --steps 3000 --seeds 0 1 2 \
-    --configs lambda0 jsd_strong --out "$OUT/distinguishability_gpu.csv" 2>&1 | tail -8
+    --configs lambda0_ema jsd_c1_ema --out "$OUT/distinguishability_gpu.csv" 2>&1 | tail -8

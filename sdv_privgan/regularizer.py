@@ -14,12 +14,15 @@ derivation. This module knows nothing of tables or images: it takes the samples 
 component as one tensor whose first axis is the component.
 """
 
+import copy
 import math
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
+
+from sdv_privgan.components import adam
 
 FORMS = ('uniform', 'jsd')
 
@@ -86,15 +89,15 @@ class MembershipRegularizer(nn.Module):
       (bounded below, minimal when the classifier cannot tell the components apart).
     - ``estimate(samples)``: the JSD estimate on fresh samples, without any update.
 
-    ``classifier_steps`` updates per call of ``step`` and a replay buffer of earlier
+    More ``classifier_steps`` per call of ``step`` and a replay buffer of earlier
     samples (``replay_size`` per component) keep the classifier from forgetting regions
-    the generators moved away from, which is what made the naive game cycle. The
-    defaults are those that left components least distinguishable in
-    ``benchmarks/distinguishability.py``.
+    the generators moved away from, which is what makes the naive game cycle; releasing
+    the generators' weight average (``WeightAverage``) damps the cycling at no cost and
+    made both unnecessary on tables (``benchmarks/distinguishability.py``).
     """
 
     def __init__(self, classifier, n_partitions, weights=None, weight=1.0, form='jsd',
-                 lr=1e-3, betas=(0.5, 0.9), weight_decay=1e-6, classifier_steps=5,
+                 lr=1e-3, betas=(0.5, 0.9), weight_decay=1e-6, classifier_steps=1,
                  replay_size=0):
         super().__init__()
         if form not in FORMS:
@@ -108,8 +111,7 @@ class MembershipRegularizer(nn.Module):
         self.form = form
         self.classifier_steps = classifier_steps
         self.replay_size = replay_size
-        self.optimizer = torch.optim.Adam(
-            classifier.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
+        self.optimizer = adam(classifier, lr, betas, weight_decay)
         self._replay = None
         self._replay_filled = 0
 
@@ -181,6 +183,32 @@ class MembershipRegularizer(nn.Module):
 
     def reset_replay(self):
         self._replay, self._replay_filled = None, 0
+
+
+class WeightAverage:
+    """An exponential moving average of a network's weights: what the model releases.
+
+    The generators and the component classifier play a min-max game that cycles: each
+    generator keeps dodging the current classifier, so its last weights sit wherever the
+    dodge left them. The average of the iterates of such a game moves far less than the
+    iterates do, which is why averaging is the standard remedy for cycling min-max
+    games. ``update`` after every generator step; ``module`` holds the average. The
+    ``t``-th update uses the decay ``min(decay, (1 + t) / (10 + t))`` so that a short fit
+    is not pulled back to the initial weights. Buffers (batch-norm running statistics)
+    are not averaged: the generators normalize with batch statistics.
+    """
+
+    def __init__(self, module, decay):
+        self.module = copy.deepcopy(module).requires_grad_(False)
+        self.decay, self.updates = decay, 0
+        self._average = list(self.module.parameters())
+
+    @torch.no_grad()
+    def update(self, module):
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        torch._foreach_lerp_(self._average, [p.detach() for p in module.parameters()],
+                             1 - decay)
 
 
 def component_distinguishability(samples, labels, weights=None, test_size=0.5, seed=0):

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from sdv_privgan.regularizer import (
-    MembershipRegularizer, component_distinguishability, entropy, jsd_estimate,
-    mlp_classifier, partition_rows)
+    MembershipRegularizer, WeightAverage, component_distinguishability, entropy,
+    jsd_estimate, mlp_classifier, partition_rows)
 
 
 def test_partitions_are_disjoint_balanced_and_seeded():
@@ -129,3 +129,20 @@ def test_distinguishability_separates_and_confuses():
     assert abs(confused['auc'] - 0.5) < 0.07 and confused['jsd'] < 0.05
     assert separated['auc'] > 0.9 and separated['accuracy'] > 0.8
     assert separated['jsd'] > 0.3 and separated['max_jsd'] == pytest.approx(math.log(2))
+
+
+def test_weight_average_follows_the_warmed_up_recursion_and_owns_its_weights():
+    network = nn.Linear(3, 1)
+    average = WeightAverage(network, decay=0.9)
+    expected = network.weight.detach().clone()
+    for t in range(1, 200):
+        with torch.no_grad():
+            network.weight.fill_(float(t))
+        average.update(network)
+        decay = min(0.9, (1 + t) / (10 + t))
+        expected = decay * expected + (1 - decay) * float(t)
+        assert torch.allclose(average.module.weight, expected)
+    # The first updates follow the network closely; later ones lag by ~decay/(1-decay).
+    assert float(network.weight[0, 0]) - float(average.module.weight[0, 0]) == \
+        pytest.approx(9.0, abs=0.5)
+    assert not average.module.weight.requires_grad

@@ -151,6 +151,17 @@ def test_one_partition_without_weight_is_plain_ctgan(mixed_table, metadata):
     assert len(synthesizer.sample(20)['people']) == 20
 
 
+def test_released_generators_are_the_weight_average(mixed_table, metadata):
+    """Averaging changes what is released, not how training goes."""
+    last = _fit(mixed_table, metadata, ema_decay=0.0)
+    averaged = _fit(mixed_table, metadata, ema_decay=0.9)
+    pd.testing.assert_frame_equal(last.get_loss_values(), averaged.get_loss_values())
+    released = [p.detach() for p in averaged._model._generator.parameters()]
+    final = [p.detach() for p in last._model._generator.parameters()]
+    assert not all(torch.equal(a, b) for a, b in zip(released, final))
+    assert len(averaged.sample(30)['people']) == 30
+
+
 def test_save_and_load(fitted, tmp_path):
     path = tmp_path / 'model.pkl'
     fitted.save(path)

@@ -15,17 +15,14 @@ from ctgan.synthesizers._utils import _format_score, _set_device
 from ctgan.synthesizers.base import BaseSynthesizer, random_state, set_random_states
 from tqdm import tqdm
 
-from sdv_privgan.components import BatchedCritic, BatchedGenerator
+from sdv_privgan.components import BatchedCritic, BatchedGenerator, adam
 from sdv_privgan.losses import LOSS_COLUMNS
 from sdv_privgan.regularizer import (
-    MembershipRegularizer, component_distinguishability, mlp_classifier, partition_rows)
+    MembershipRegularizer, WeightAverage, component_distinguishability, mlp_classifier,
+    partition_rows)
 from sdv_privgan.tabular.layout import DataLayout
 from sdv_privgan.tabular.sampler import PartitionSampler
 
-
-
-def _adam(module, lr, decay):
-    return torch.optim.Adam(module.parameters(), lr=lr, betas=(0.5, 0.9), weight_decay=decay)
 
 
 class PrivCTGAN(BaseSynthesizer):
@@ -37,9 +34,9 @@ class PrivCTGAN(BaseSynthesizer):
                  discriminator_lr=2e-4, discriminator_decay=1e-6, batch_size=500,
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
                  n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
-                 classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=5,
-                 classifier_pac=1, replay_size=0, keep_training_state=False, device='cpu',
-                 seed=None):
+                 classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=1,
+                 classifier_pac=1, replay_size=0, ema_decay=0.995, keep_training_state=False,
+                 device='cpu', seed=None):
         self.embedding_dim, self.generator_dim = embedding_dim, tuple(generator_dim)
         self.discriminator_dim, self.classifier_dim = tuple(discriminator_dim), tuple(classifier_dim)
         self.generator_lr, self.generator_decay = generator_lr, generator_decay
@@ -49,7 +46,7 @@ class PrivCTGAN(BaseSynthesizer):
         self.n_partitions, self.privacy_weight = n_partitions, privacy_weight
         self.privacy_loss, self.classifier_lr = privacy_loss, classifier_lr
         self.classifier_steps, self.replay_size = classifier_steps, replay_size
-        self.classifier_pac = classifier_pac
+        self.classifier_pac, self.ema_decay = classifier_pac, ema_decay
         self.keep_training_state, self.seed = keep_training_state, seed
         self._device = torch.device(device)
         self._transformer = self._layout = self._generator = None
@@ -91,8 +88,9 @@ class PrivCTGAN(BaseSynthesizer):
                 form=self.privacy_loss, lr=self.classifier_lr,
                 classifier_steps=self.classifier_steps, replay_size=self.replay_size,
             ).to(self._device)
-        optimizer_g = _adam(self._generator, self.generator_lr, self.generator_decay)
-        optimizer_d = _adam(critic, self.discriminator_lr, self.discriminator_decay)
+        optimizer_g = adam(self._generator, self.generator_lr, weight_decay=self.generator_decay)
+        optimizer_d = adam(critic, self.discriminator_lr, weight_decay=self.discriminator_decay)
+        average = WeightAverage(self._generator, self.ema_decay) if self.ema_decay else None
 
         m = self.batch_size // k
         steps = max(len(data) // self.batch_size, 1)
@@ -105,6 +103,8 @@ class PrivCTGAN(BaseSynthesizer):
                     loss_d = self._critic_step(sampler, critic, optimizer_d, m)
                 loss_g, loss_c, jsd = self._generator_step(
                     sampler, critic, regularizer, optimizer_g, m)
+                if average is not None:
+                    average.update(self._generator)
                 totals += torch.stack([loss_g, loss_d, loss_c, jsd])
             # One host sync per epoch: the means over the epoch's steps.
             values = (totals / steps).tolist()
@@ -116,6 +116,8 @@ class PrivCTGAN(BaseSynthesizer):
         self.loss_values = pd.DataFrame(records, columns=LOSS_COLUMNS)
         if k == 1:
             self.loss_values[['Classifier Loss', 'JSD Estimate']] = np.nan
+        if average is not None:
+            self._generator = average.module.requires_grad_(True)
         if self.keep_training_state:
             self._critic, self._regularizer = critic, regularizer
         return self
