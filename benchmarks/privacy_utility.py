@@ -46,7 +46,7 @@ import pandas as pd
 from _common import load_table, quiet, single_thread
 from pu_config import (
     DP_DELTA, GAN, HERE, IMAGES, LEAK_AUC, LEAK_TPR, MODELS, N_SYNTHETIC, POSTHOC_ROWS,
-    PROFILES, REGULARIZER, RESULTS)
+    PROFILES, REGULARIZER, REGULARIZERS, RESULTS)
 from pu_report import plot_frontier, plot_jsd, summarize, sweep_table, to_markdown, write_plotly
 
 
@@ -396,8 +396,13 @@ def main():
                         help=f"generator/critic layer width (default {GAN['generator_dim'][0]})")
     parser.add_argument('--plot-only', action='store_true',
                         help='redo the summary and figures from the existing CSV')
+    parser.add_argument('--regularizer', choices=list(REGULARIZERS), default='averaged',
+                        help='regularizer settings (pu_config.REGULARIZERS)')
     args = parser.parse_args()
 
+    os.environ['PRIVGAN_BENCH_REGULARIZER'] = args.regularizer
+    REGULARIZER.clear()
+    REGULARIZER.update(REGULARIZERS[args.regularizer])
     overrides = {}
     if args.pac:
         overrides['pac'] = args.pac

@@ -20,8 +20,22 @@ if os.environ.get('PRIVGAN_BENCH_GAN'):
     GAN.update({k: tuple(v) if isinstance(v, list) else v
                 for k, v in json.loads(os.environ['PRIVGAN_BENCH_GAN']).items()})
 #: Regularizer settings, passed explicitly so that results do not depend on defaults.
-REGULARIZER = {'privacy_loss': 'jsd', 'classifier_steps': 5, 'classifier_lr': 1e-3,
-               'replay_size': 500}
+#: 'averaged' is the library's default; 'first' the setting of the first results
+#: (five classifier steps, a replay buffer, the generators' last weights released).
+REGULARIZERS = {
+    'averaged': {'privacy_loss': 'jsd', 'classifier_steps': 1, 'classifier_lr': 1e-3,
+                 'replay_size': 0, 'ema_decay': 0.995},
+    'first': {'privacy_loss': 'jsd', 'classifier_steps': 5, 'classifier_lr': 1e-3,
+              'replay_size': 500, 'ema_decay': 0.0},
+    'averaged_c5': {'privacy_loss': 'jsd', 'classifier_steps': 5, 'classifier_lr': 1e-3,
+                    'replay_size': 0, 'ema_decay': 0.995},
+    'averaged_replay': {'privacy_loss': 'jsd', 'classifier_steps': 1, 'classifier_lr': 1e-3,
+                        'replay_size': 500, 'ema_decay': 0.995},
+    'averaged_c5_replay': {'privacy_loss': 'jsd', 'classifier_steps': 5, 'classifier_lr': 1e-3,
+                           'replay_size': 500, 'ema_decay': 0.995},
+}
+# --regularizer reaches worker processes through the environment.
+REGULARIZER = dict(REGULARIZERS[os.environ.get('PRIVGAN_BENCH_REGULARIZER', 'averaged')])
 N_SYNTHETIC = 1000            # rows sampled from every model for the attacks and utility
 POSTHOC_ROWS = 1000           # rows per component for the post-hoc distinguishability
 LEAK_AUC, LEAK_TPR = 0.60, 0.03
