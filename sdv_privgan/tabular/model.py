@@ -35,7 +35,7 @@ class PrivCTGAN(BaseSynthesizer):
                  discriminator_steps=1, log_frequency=True, verbose=False, epochs=300, pac=10,
                  n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
                  classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=1,
-                 classifier_pac=1, replay_size=0, ema_decay=0.995, keep_training_state=False,
+                 classifier_pac=1, replay_size=500, ema_decay=0.995, keep_training_state=False,
                  device='cpu', seed=None):
         self.embedding_dim, self.generator_dim = embedding_dim, tuple(generator_dim)
         self.discriminator_dim, self.classifier_dim = tuple(discriminator_dim), tuple(classifier_dim)
@@ -120,6 +120,8 @@ class PrivCTGAN(BaseSynthesizer):
             self._generator = average.module.requires_grad_(True)
         if self.keep_training_state:
             self._critic, self._regularizer = critic, regularizer
+            if regularizer is not None:
+                regularizer.reset_replay()
         return self
 
     def _generate(self, cond, n):
