@@ -59,6 +59,11 @@ CONFIGS = {name: {**BASE, **overrides} for name, overrides in {
                    'classifier_steps': 2},
     'jsd_c1_ema': {**STRONG, 'privacy_loss': 'jsd', 'replay_size': 0, 'ema_decay': 0.995,
                    'classifier_steps': 1},
+    'jsd_strong_ema': {**STRONG, 'privacy_loss': 'jsd', 'ema_decay': 0.995},
+    'jsd_c1_replay_ema': {**STRONG, 'privacy_loss': 'jsd', 'ema_decay': 0.995,
+                          'classifier_steps': 1},
+    'lambda0_default': {**STRONG, 'privacy_loss': 'jsd', 'ema_decay': 0.995,
+                        'classifier_steps': 1, 'privacy_weight': 0.0},
     'same_rows_lambda0_ema': {'privacy_weight': 0.0, 'same_rows': True, 'ema_decay': 0.995},
     # Reference: two components trained on the SAME rows (no membership difference at
     # all), to separate GAN training noise from memorization.

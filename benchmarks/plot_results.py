@@ -28,7 +28,7 @@ LABELS = {
     'jsd_fast': 'jsd, 2 steps,\nlr 1e-3, replay',
     'fast_w3': 'uniform, 2 steps,\nlambda=3',
     'jsd_strong': 'jsd, strong C',
-    'jsd_strong_noreplay': 'jsd, 5 steps,\nno replay (default)',
+    'jsd_strong_noreplay': 'jsd, 5 steps,\nno replay\n(previous default)',
     'jsd_noreplay_w3': 'default,\nlambda=3',
     'jsd_noreplay_c10': 'default,\n10 steps',
     'jsd_strong_small': 'jsd, strong C,\n128 wide',
@@ -60,6 +60,44 @@ def distinguishability():
     figure.savefig(IMAGES / 'distinguishability.png', dpi=120)
 
 
+AVERAGED = {  # configuration: (label, CSVs of benchmarks/results it is in)
+    'lambda0_default': ('lambda=0,\ndefaults', ['distinguishability_lambda0_default']),
+    'lambda0_ema': ('lambda=0,\naverage', ['distinguishability_ema']),
+    'same_rows_lambda0_ema': ('lambda=0, both\ntrained on all rows,\naverage', [
+        'distinguishability_ema_variants']),
+    'jsd_strong_noreplay': ('5 steps,\nlast weights\n(previous default)', [
+        'distinguishability_noema']),
+    'jsd_c5_ema': ('5 steps,\naverage', ['distinguishability_ema_variants',
+                                         'distinguishability_ema_variants34']),
+    'jsd_c2_ema': ('2 steps,\naverage', ['distinguishability_ema_variants',
+                                         'distinguishability_ema_variants34']),
+    'jsd_c1_ema': ('1 step,\naverage', ['distinguishability_ema']),
+    'jsd_strong_ema': ('5 steps, replay,\naverage', ['distinguishability_ema_replay']),
+    'jsd_c1_replay_ema': ('1 step, replay,\naverage (default)', ['distinguishability_ema_replay']),
+}
+
+
+def averaged():
+    """Every seed of the weight-average runs (K=2, 1,500 steps): one dot per fit."""
+    figure, axis = plt.subplots(figsize=(11, 4.5))
+    for x, (config, (label, files)) in enumerate(AVERAGED.items()):
+        frame = pd.concat([pd.read_csv(RESULTS / f'{name}.csv') for name in files])
+        auc = frame.loc[frame['config'] == config, 'posthoc_auc']
+        color = '#7f7f7f' if 'lambda0' in config else '#d62728' if 'noreplay' in config \
+            else '#1f77b4'
+        axis.scatter([x] * len(auc), auc, color=color, alpha=0.7)
+        axis.hlines(auc.mean(), x - 0.3, x + 0.3, color=color, linewidth=2)
+    axis.set_xticks(range(len(AVERAGED)))
+    axis.set_xticklabels([label for label, _ in AVERAGED.values()], fontsize=8)
+    axis.axhline(0.5, color='black', linewidth=0.8, linestyle=':')
+    axis.axhline(0.6, color='black', linewidth=0.8, linestyle='--')
+    axis.set_ylabel('fresh-classifier AUC between components\n(0.5 = indistinguishable)')
+    axis.set_title('Penguins, 300 rows, K=2, 1,500 steps: released weights = last or average\n'
+                   '(dots: seeds; bars: means; dashed: the 0.6 target)', fontsize=10)
+    figure.tight_layout()
+    figure.savefig(IMAGES / 'distinguishability_averaged.png', dpi=120)
+
+
 def loss_curves():
     frame = pd.read_csv(RESULTS / 'distinguishability_k4_losses.csv')
     frame = frame[frame['seed'] == 0]
@@ -81,5 +119,7 @@ def loss_curves():
 if __name__ == '__main__':
     IMAGES.mkdir(parents=True, exist_ok=True)
     distinguishability()
+    if (RESULTS / 'distinguishability_ema.csv').exists():
+        averaged()
     if (RESULTS / 'distinguishability_k4_losses.csv').exists():
         loss_curves()
