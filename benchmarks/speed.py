@@ -45,8 +45,9 @@ def main():
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--partitions', type=int, nargs='+', default=[1, 2, 4])
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--variants', nargs='*', default=['classifier_steps=1'],
-                        help='K=2 models with one integer argument changed, e.g. replay_size=0')
+    parser.add_argument('--variants', nargs='*', default=['classifier_steps=5', 'ema_decay=0'],
+                        help='K=2 models with arguments changed, e.g. replay_size=0 or '
+                             'classifier_steps=5,replay_size=500')
     parser.add_argument('--out', default='benchmarks/results/speed.csv')
     args = parser.parse_args()
     if args.device == 'cpu':
@@ -66,12 +67,13 @@ def main():
             lambda e, k=k, weight=weight: PrivCTGANSynthesizer(
                 metadata, epochs=e, batch_size=args.batch_size, n_partitions=k,
                 privacy_weight=weight, device=args.device, seed=0))
-    for variant in args.variants:  # K=2 with one classifier setting changed
-        name, value = variant.split('=')
+    for variant in args.variants:  # K=2 with some settings changed
+        changes = {name: float(value) if '.' in value else int(value)
+                   for name, value in (item.split('=') for item in variant.split(','))}
         models[f'PrivCTGAN K=2, lambda=1, {variant}'] = (
-            lambda e, name=name, value=int(value): PrivCTGANSynthesizer(
+            lambda e, changes=changes: PrivCTGANSynthesizer(
                 metadata, epochs=e, batch_size=args.batch_size, n_partitions=2,
-                device=args.device, seed=0, **{name: value}))
+                device=args.device, seed=0, **changes))
     rows = []
     for repeat in range(args.repeats):  # interleaved, so load bursts hit every model
         for label, make in models.items():
