@@ -60,7 +60,8 @@ def run(args):
             model = PrivImageSynthesizer(
                 n_partitions=k, privacy_weight=weight, epochs=args.epochs,
                 batch_size=args.batch_size, keep_training_state=True, seed=seed,
-                device=args.device)
+                device=args.device, **({} if args.ema_decay is None else
+                                       {'ema_decay': args.ema_decay}))
             model.fit(members, labels)
             fit_seconds = time.perf_counter() - start
             result = evaluate_image_synthesizer(
@@ -116,6 +117,8 @@ def main():
     parser.add_argument('--partitions', type=int, nargs='+', default=[2, 4])
     parser.add_argument('--weights', type=float, nargs='+', default=[0.0, 0.5, 1.0, 2.0])
     parser.add_argument('--device', default=None)
+    parser.add_argument('--ema-decay', type=float, default=None,
+                        help="the synthesizer's ema_decay (default: the library's)")
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--out', default='benchmarks/results/image_privacy.csv')
     parser.add_argument('--resume', action='store_true', help='skip rows already in --out')

@@ -194,21 +194,27 @@ class WeightAverage:
     iterates do, which is why averaging is the standard remedy for cycling min-max
     games. ``update`` after every generator step; ``module`` holds the average. The
     ``t``-th update uses the decay ``min(decay, (1 + t) / (10 + t))`` so that a short fit
-    is not pulled back to the initial weights. Buffers (batch-norm running statistics)
-    are not averaged: the generators normalize with batch statistics.
+    is not pulled back to the initial weights. With ``buffers=True`` the floating-point
+    buffers (batch-norm running statistics) are averaged too, for networks that sample
+    in eval mode; otherwise they are left as copied.
     """
 
-    def __init__(self, module, decay):
+    def __init__(self, module, decay, buffers=False):
         self.module = copy.deepcopy(module).requires_grad_(False)
-        self.decay, self.updates = decay, 0
-        self._average = list(self.module.parameters())
+        self.decay, self.updates, self.buffers = decay, 0, buffers
+        self._average = self._tensors(self.module)
+
+    def _tensors(self, module):
+        tensors = [p.detach() for p in module.parameters()]
+        if self.buffers:
+            tensors += [b for b in module.buffers() if b.is_floating_point()]
+        return tensors
 
     @torch.no_grad()
     def update(self, module):
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        torch._foreach_lerp_(self._average, [p.detach() for p in module.parameters()],
-                             1 - decay)
+        torch._foreach_lerp_(self._average, self._tensors(module), 1 - decay)
 
 
 def component_distinguishability(samples, labels, weights=None, test_size=0.5, seed=0):

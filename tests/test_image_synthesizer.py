@@ -93,6 +93,18 @@ def test_same_seed_same_model_other_seed_other_model():
     assert not np.array_equal(a.sample(20)[0], c.sample(20)[0])
 
 
+def test_weight_average_changes_the_released_generators_not_training():
+    last, averaged = _fit(n=64, seed=3), _fit(n=64, seed=3, ema_decay=0.9)
+    pd.testing.assert_frame_equal(last.get_loss_values(), averaged.get_loss_values())
+    state = averaged._trainer.generator.state_dict()
+    final = last._trainer.generator.state_dict()
+    weights = [name for name, value in averaged._trainer.generator.named_parameters()]
+    assert any(not torch.equal(state[name], final[name]) for name in weights)
+    assert any(not torch.equal(state[name], final[name]) for name in state
+               if 'running_mean' in name)  # batch-norm statistics are averaged too
+    assert averaged.sample(5)[0].shape == (5, 8, 8)
+
+
 def test_save_load_and_nothing_of_the_training_state(tmp_path, kept):
     dropped = _fit(n_partitions=2, seed=0)
     assert dropped._trainer.discriminator is None and dropped._trainer.regularizer is None

@@ -146,3 +146,20 @@ def test_weight_average_follows_the_warmed_up_recursion_and_owns_its_weights():
     assert float(network.weight[0, 0]) - float(average.module.weight[0, 0]) == \
         pytest.approx(9.0, abs=0.5)
     assert not average.module.weight.requires_grad
+
+
+def test_weight_average_of_batch_norm_statistics_only_when_asked():
+    network = nn.BatchNorm1d(2)
+    with_buffers = WeightAverage(network, decay=0.5, buffers=True)
+    without = WeightAverage(network, decay=0.5)
+    with torch.no_grad():
+        network.running_mean.fill_(4.0)
+        network.weight.fill_(3.0)
+    for average in (with_buffers, without):
+        average.update(network)
+    decay = 2 / 11  # the first, warmed-up update
+    assert torch.allclose(with_buffers.module.running_mean, torch.full((2,), 4 * (1 - decay)))
+    assert torch.equal(without.module.running_mean, torch.zeros(2))
+    for average in (with_buffers, without):
+        assert torch.allclose(average.module.weight, torch.full((2,), 1 + 2 * (1 - decay)))
+    assert int(with_buffers.module.num_batches_tracked) == 0  # integer buffers are left alone

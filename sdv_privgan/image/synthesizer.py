@@ -37,6 +37,8 @@ class PrivImageSynthesizer:
             ``MembershipRegularizer``).
         warmup_epochs (int): epochs before the regularizer's term reaches the generators
             (the classifier trains from the start).
+        ema_decay (float): release the moving average of the generators' weights (and
+            batch-norm statistics) with this decay per step; 0 releases the last weights.
         image_size (int or None): the network's side; None pads to the next power of two.
         keep_training_state (bool): keep discriminators and classifier after ``fit`` (needed
             for ``get_white_box_scores``); they hold an imprint of the training images.
@@ -47,7 +49,8 @@ class PrivImageSynthesizer:
                  generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=2e-4, latent_dim=64,
                  generator_width=64, discriminator_width=64, classifier_width=32,
                  conditional='auto', privacy_loss='uniform', classifier_steps=1,
-                 replay_size=256, warmup_epochs=0, image_size=None, keep_training_state=False,
+                 replay_size=256, warmup_epochs=0, ema_decay=0.0, image_size=None,
+                 keep_training_state=False,
                  enable_gpu=True, device=None, verbose=False, seed=None):
         if n_partitions < 1:
             raise ValueError(f'n_partitions must be at least 1; got {n_partitions}.')
@@ -64,6 +67,7 @@ class PrivImageSynthesizer:
         self.classifier_width, self.conditional = classifier_width, conditional
         self.privacy_loss, self.classifier_steps = privacy_loss, classifier_steps
         self.replay_size, self.warmup_epochs = replay_size, warmup_epochs
+        self.ema_decay = ema_decay
         self.image_size, self.keep_training_state = image_size, keep_training_state
         self.enable_gpu, self.device, self.verbose = enable_gpu, device, verbose
         self.seed = seed
@@ -117,7 +121,7 @@ class PrivImageSynthesizer:
                 self.latent_dim, self.generator_width, self.discriminator_width,
                 self.classifier_width, self.privacy_weight, self.privacy_loss,
                 self.generator_lr, self.discriminator_lr, self.classifier_lr,
-                self.classifier_steps, self.replay_size, device, rng)
+                self.classifier_steps, self.replay_size, device, rng, self.ema_decay)
             self._loss_rows = self._train(trainer, data, codes, partitions, device)
         trainer.release(self.keep_training_state)
         self._trainer, self._format, self._classes = trainer, fmt, classes

@@ -22,7 +22,7 @@ from torch.nn import functional
 from sdv_privgan.image.networks import (
     BatchedImageDiscriminator, BatchedImageGenerator, conv_classifier, with_label_maps)
 from sdv_privgan.components import adam
-from sdv_privgan.regularizer import MembershipRegularizer
+from sdv_privgan.regularizer import MembershipRegularizer, WeightAverage
 
 
 class ImageGANTrainer:
@@ -36,7 +36,7 @@ class ImageGANTrainer:
     def __init__(self, n_partitions, channels, image_size, n_classes, class_probs, latent_dim,
                  generator_width, discriminator_width, classifier_width, privacy_weight,
                  privacy_loss, generator_lr, discriminator_lr, classifier_lr, classifier_steps,
-                 replay_size, device, generator):
+                 replay_size, device, generator, ema_decay=0.0):
         self.k, self.n_classes, self.latent_dim = n_partitions, n_classes, latent_dim
         self.device, self.rng = device, generator
         self.class_probs = None if not n_classes else torch.as_tensor(
@@ -54,6 +54,9 @@ class ImageGANTrainer:
                 lr=classifier_lr, classifier_steps=classifier_steps,
                 replay_size=replay_size).to(device)
         self.g_optimizer = adam(self.generator, generator_lr, betas=(0.5, 0.999))
+        # The released generators: the average of their weights and batch-norm statistics.
+        self.average = WeightAverage(self.generator, ema_decay, buffers=True) \
+            if ema_decay else None
         self.d_optimizer = adam(self.discriminator, discriminator_lr, betas=(0.5, 0.999))
 
     # ------------------------------------------------------------------ drawing
@@ -109,6 +112,8 @@ class ImageGANTrainer:
         self.g_optimizer.zero_grad(set_to_none=True)
         g_loss.backward()
         self.g_optimizer.step()
+        if self.average is not None:
+            self.average.update(self.generator)
         return {'Generator Loss': g_loss.detach(), 'Discriminator Loss': d_loss.detach(),
                 'Classifier Loss': c_loss, 'JSD Estimate': jsd}
 
@@ -143,6 +148,8 @@ class ImageGANTrainer:
         """Drop what holds the imprint of the training images, unless asked to keep it."""
         self.rng = None
         self.g_optimizer = None
+        if self.average is not None:
+            self.generator, self.average = self.average.module.requires_grad_(True), None
         if not keep_training_state:
             self.discriminator = self.regularizer = self.d_optimizer = None
         elif self.regularizer is not None:
