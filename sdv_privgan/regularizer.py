@@ -91,9 +91,11 @@ class MembershipRegularizer(nn.Module):
 
     More ``classifier_steps`` per call of ``step`` and a replay buffer of earlier
     samples (``replay_size`` per component) keep the classifier from forgetting regions
-    the generators moved away from, which is what makes the naive game cycle; releasing
-    the generators' weight average (``WeightAverage``) damps the cycling at no cost and
-    made both unnecessary on tables (``benchmarks/distinguishability.py``).
+    the generators moved away from, which is what makes the naive game cycle. Releasing
+    the generators' weight average (``WeightAverage``) damps the cycling at no cost; with
+    it one classifier step suffices on tables (``benchmarks/distinguishability.py``),
+    while the replay buffer is what lowered the membership attacks with small
+    per-component batches (``benchmarks/privacy_utility.py``).
     """
 
     def __init__(self, classifier, n_partitions, weights=None, weight=1.0, form='jsd',
@@ -158,12 +160,13 @@ class MembershipRegularizer(nn.Module):
         Returns the last classifier loss and the JSD estimate on ``samples`` measured
         before the update, both as 0-d tensors (no host synchronization)."""
         samples = samples.detach()
-        with torch.no_grad():
-            log_probs, labels = self.log_probs(samples)
-            jsd = self._jsd(log_probs, labels)
-        batch = self._remember(samples)
-        for _ in range(self.classifier_steps):
+        m = samples.shape[1]
+        batch = self._remember(samples)  # the fresh samples first in each component's rows
+        for step in range(self.classifier_steps):
             log_probs, labels = self.log_probs(batch)
+            if step == 0:  # before any update: the estimate on the fresh samples
+                own = log_probs.detach().gather(1, labels[:, None]).view(self.n_partitions, -1)
+                jsd = self.prior_entropy + own[:, :m].mean()
             loss = functional.nll_loss(log_probs, labels)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -192,7 +195,8 @@ class WeightAverage:
     generator keeps dodging the current classifier, so its last weights sit wherever the
     dodge left them. The average of the iterates of such a game moves far less than the
     iterates do, which is why averaging is the standard remedy for cycling min-max
-    games. ``update`` after every generator step; ``module`` holds the average. The
+    games. Call ``update`` after every optimizer step of the averaged network (whose
+    tensors are updated in place); ``module`` holds the average. The
     ``t``-th update uses the decay ``min(decay, (1 + t) / (10 + t))`` so that a short fit
     is not pulled back to the initial weights. With ``buffers=True`` the floating-point
     buffers (batch-norm running statistics) are averaged too, for networks that sample
@@ -201,20 +205,23 @@ class WeightAverage:
 
     def __init__(self, module, decay, buffers=False):
         self.module = copy.deepcopy(module).requires_grad_(False)
-        self.decay, self.updates, self.buffers = decay, 0, buffers
-        self._average = self._tensors(self.module)
-
-    def _tensors(self, module):
-        tensors = [p.detach() for p in module.parameters()]
-        if self.buffers:
-            tensors += [b for b in module.buffers() if b.is_floating_point()]
-        return tensors
+        self.decay, self.updates = decay, 0
+        self._source = _tensors(module, buffers)
+        self._average = _tensors(self.module, buffers)
 
     @torch.no_grad()
-    def update(self, module):
+    def update(self):
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        torch._foreach_lerp_(self._average, self._tensors(module), 1 - decay)
+        torch._foreach_lerp_(self._average, self._source, 1 - decay)
+
+
+def _tensors(module, buffers):
+    """A module's parameters (detached views) and, if asked, its float buffers."""
+    tensors = [p.detach() for p in module.parameters()]
+    if buffers:
+        tensors += [b for b in module.buffers() if b.is_floating_point()]
+    return tensors
 
 
 def component_distinguishability(samples, labels, weights=None, test_size=0.5, seed=0):

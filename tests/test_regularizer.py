@@ -138,7 +138,7 @@ def test_weight_average_follows_the_warmed_up_recursion_and_owns_its_weights():
     for t in range(1, 200):
         with torch.no_grad():
             network.weight.fill_(float(t))
-        average.update(network)
+        average.update()
         decay = min(0.9, (1 + t) / (10 + t))
         expected = decay * expected + (1 - decay) * float(t)
         assert torch.allclose(average.module.weight, expected)
@@ -156,7 +156,7 @@ def test_weight_average_of_batch_norm_statistics_only_when_asked():
         network.running_mean.fill_(4.0)
         network.weight.fill_(3.0)
     for average in (with_buffers, without):
-        average.update(network)
+        average.update()
     decay = 2 / 11  # the first, warmed-up update
     assert torch.allclose(with_buffers.module.running_mean, torch.full((2,), 4 * (1 - decay)))
     assert torch.equal(without.module.running_mean, torch.zeros(2))

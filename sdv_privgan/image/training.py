@@ -113,7 +113,7 @@ class ImageGANTrainer:
         g_loss.backward()
         self.g_optimizer.step()
         if self.average is not None:
-            self.average.update(self.generator)
+            self.average.update()
         return {'Generator Loss': g_loss.detach(), 'Discriminator Loss': d_loss.detach(),
                 'Classifier Loss': c_loss, 'JSD Estimate': jsd}
 

@@ -104,7 +104,7 @@ class PrivCTGAN(BaseSynthesizer):
                 loss_g, loss_c, jsd = self._generator_step(
                     sampler, critic, regularizer, optimizer_g, m)
                 if average is not None:
-                    average.update(self._generator)
+                    average.update()
                 totals += torch.stack([loss_g, loss_d, loss_c, jsd])
             # One host sync per epoch: the means over the epoch's steps.
             values = (totals / steps).tolist()
@@ -218,20 +218,20 @@ class PrivCTGAN(BaseSynthesizer):
         if condition_column is not None and condition_value is not None:
             conditions[condition_column] = condition_value
         fixed = self._discrete_conditions(conditions)
-        rarest = min(fixed, key=lambda index: float(self._cond_probs[index]), default=None)
+        offsets = self._layout.category_offsets.tolist()
+        rarest = min((offsets[column] + value for column, value in fixed),
+                     key=lambda index: float(self._cond_probs[index]), default=None)
         rows, _ = self._sample_activated(n, rarest, hard=False)
-        for index in fixed:
-            column = int(torch.searchsorted(self._layout.category_offsets.cpu(), index,
-                                            right=True)) - 1
-            span = self._layout.discrete_index[column][self._layout.discrete_mask[column]]
-            rows[:, span.cpu()] = 0.0
-            rows[:, int(span[index - int(self._layout.category_offsets[column])])] = 1.0
+        for column, value in fixed:
+            span = self._layout.discrete_index[column][self._layout.discrete_mask[column]].cpu()
+            rows[:, span] = 0.0
+            rows[:, span[value]] = 1.0
         return self._transformer.inverse_transform(rows.numpy())
 
     def _discrete_conditions(self, conditions):
-        """Positions in the conditional vector of the discrete ``conditions`` the model
-        knows; values it never saw are left to the caller's reject sampling."""
-        indices = []
+        """``(discrete column, category)`` of each discrete condition the model knows;
+        values it never saw are left to the caller's reject sampling."""
+        pairs = []
         for info in self._transformer._column_transform_info_list:
             if info.column_type != 'discrete' or info.column_name not in conditions:
                 continue
@@ -240,9 +240,8 @@ class PrivCTGAN(BaseSynthesizer):
                     info.column_name, conditions[info.column_name])
             except ValueError:
                 continue
-            offset = int(self._layout.category_offsets[ids['discrete_column_id']])
-            indices.append(offset + int(ids['value_id']))
-        return indices
+            pairs.append((int(ids['discrete_column_id']), int(ids['value_id'])))
+        return pairs
 
     @random_state
     def component_distinguishability(self, num_rows_per_component=2000):
