@@ -109,6 +109,13 @@ def check_table(data, argument, table_dict=None, expected_columns=None):
     return data
 
 
+def sample_rows(data, n_rows, rng):
+    """At most ``n_rows`` rows of ``data``, drawn without replacement, in their order."""
+    if len(data) <= n_rows:
+        return data
+    return data.iloc[np.sort(rng.choice(len(data), size=n_rows, replace=False))]
+
+
 def aligned(data, columns):
     """``data`` with its columns in the order of ``columns`` (a copy, NaN-normalised)."""
     return normalize_missing(data[list(columns)])

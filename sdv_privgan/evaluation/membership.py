@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sdv_privgan.evaluation._inputs import sample_rows
 from sdv_privgan.evaluation.attacks import ATTACK_LABELS, BLACK_BOX_ATTACKS, NEEDS_REFERENCE
 from sdv_privgan.evaluation.encoding import TabularEncoder
 from sdv_privgan.evaluation.metrics import attack_metrics, roc_curve
@@ -57,12 +58,6 @@ class MembershipInferenceResult:
             for name, metric in self.metrics.items()
         ]
         return pd.DataFrame(rows)
-
-
-def _sample_rows(data, n_rows, rng):
-    if len(data) <= n_rows:
-        return data
-    return data.iloc[np.sort(rng.choice(len(data), size=n_rows, replace=False))]
 
 
 def has_white_box(synthesizer):
@@ -138,7 +133,8 @@ def run_membership_inference(
             and ``keep_training_state=True``; its white-box attacks are added.
         max_candidates (int or None): Most members (and as many non-members)
             attacked; members and non-members are always balanced.
-        seed (int): Seeds the subsampling and the attacks' own randomness.
+        seed (int): Seeds the subsampling of candidates (the attacks' own random
+            draws use a fixed seed, so equal inputs give equal scores).
         on_step (callable or None): Called with a short description before each step.
     """
     rng = np.random.default_rng(seed)
@@ -146,8 +142,8 @@ def run_membership_inference(
     n_candidates = min(len(members), len(non_members))
     if max_candidates is not None:
         n_candidates = min(n_candidates, int(max_candidates))
-    members = _sample_rows(members, n_candidates, rng)
-    non_members = _sample_rows(non_members, n_candidates, rng)
+    members = sample_rows(members, n_candidates, rng)
+    non_members = sample_rows(non_members, n_candidates, rng)
     candidates = pd.concat([members, non_members], ignore_index=True)
     is_member = np.r_[np.ones(n_candidates, bool), np.zeros(n_candidates, bool)]
 

@@ -11,10 +11,6 @@ when its AUC is near 0.5).
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve as _sk_roc_curve
 
-#: The low false-positive rates reported by :func:`attack_metrics`.
-LOW_FPRS = (0.01, 0.001)
-
-
 def _check_inputs(scores, is_member):
     scores = np.asarray(scores, dtype=float).ravel()
     is_member = np.asarray(is_member).ravel().astype(bool)

@@ -84,7 +84,7 @@ def score_histograms(result, attacks=None, bins=40):
     return figure
 
 
-def bar_figure(frame, x, y, title, color=None, barmode='group', y_range=(0, 1)):
+def bar_figure(frame, x, y, title, color=None):
     """A plain bar chart for a details table (e.g. DCR shares, ML efficacy)."""
     figure = go.Figure()
     if color is None:
@@ -93,7 +93,5 @@ def bar_figure(frame, x, y, title, color=None, barmode='group', y_range=(0, 1)):
         for key, group in frame.groupby(color, sort=False):
             figure.add_trace(go.Bar(x=group[x], y=group[y], name=str(key), text=group[y].round(3)))
     figure.update_layout(
-        title=title, barmode=barmode, template='plotly_white',
-        yaxis={'range': list(y_range) if y_range else None},
-    )
+        title=title, barmode='group', template='plotly_white')
     return figure

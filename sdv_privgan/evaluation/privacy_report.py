@@ -19,7 +19,7 @@ from sdmetrics.single_table import (
 )
 
 from sdv_privgan.evaluation import plots
-from sdv_privgan.evaluation._inputs import aligned, check_table, resolve_metadata
+from sdv_privgan.evaluation._inputs import aligned, check_table, resolve_metadata, sample_rows
 from sdv_privgan.evaluation._report_base import BaseEvaluationReport
 from sdv_privgan.evaluation.membership import has_white_box, run_membership_inference
 from sdv_privgan.evaluation.metrics import privacy_score_from_auc
@@ -76,7 +76,7 @@ class PrivacyReport(BaseEvaluationReport):
         dcr_subsample (int): Rows of each table handed to the SDMetrics DCR metrics.
         new_row_sample_size (int): Synthetic rows checked by NewRowSynthesis.
         disclosure_subsample (int): Rows of each table for DisclosureProtection.
-        seed (int): Seeds every subsample and attack.
+        seed (int): Seeds every subsample (the attacks' own draws use a fixed seed).
     """
 
     PROPERTIES = (MEMBERSHIP_INFERENCE, DCR_OVERFITTING, DCR_BASELINE, DISCLOSURE, NEW_ROWS)
@@ -96,11 +96,6 @@ class PrivacyReport(BaseEvaluationReport):
         self.disclosure_subsample = disclosure_subsample
         self.seed = seed
         self._membership = None
-
-    def _sample(self, data, n_rows, rng):
-        if len(data) <= n_rows:
-            return data
-        return data.iloc[np.sort(rng.choice(len(data), n_rows, replace=False))]
 
     def generate(self, real_training_data, synthetic_data, metadata, real_holdout_data=None,
                  synthesizer=None, real_reference_data=None, known_column_names=None,
@@ -212,9 +207,9 @@ class PrivacyReport(BaseEvaluationReport):
         n_rows = min(self.dcr_subsample, len(tables['train']), len(tables['holdout']))
         with _numpy_global_seed(self.seed):
             breakdown = DCROverfittingProtection.compute_breakdown(
-                self._sample(tables['train'], n_rows, rng),
-                self._sample(tables['synthetic'], self.dcr_subsample, rng),
-                self._sample(tables['holdout'], n_rows, rng),
+                sample_rows(tables['train'], n_rows, rng),
+                sample_rows(tables['synthetic'], self.dcr_subsample, rng),
+                sample_rows(tables['holdout'], n_rows, rng),
                 {'columns': table_dict['columns']}, table_name,
             )
         return breakdown['score'], pd.DataFrame([{'Metric': 'DCROverfittingProtection',
@@ -227,8 +222,8 @@ class PrivacyReport(BaseEvaluationReport):
                       {'_seed': self.seed})
         with _numpy_global_seed(self.seed):
             breakdown = seeded.compute_breakdown(
-                self._sample(tables['train'], self.dcr_subsample, rng),
-                self._sample(tables['synthetic'], self.dcr_subsample, rng),
+                sample_rows(tables['train'], self.dcr_subsample, rng),
+                sample_rows(tables['synthetic'], self.dcr_subsample, rng),
                 {'columns': table_dict['columns']}, table_name,
             )
         return breakdown['score'], pd.DataFrame([{'Metric': 'DCRBaselineProtection',
@@ -240,8 +235,8 @@ class PrivacyReport(BaseEvaluationReport):
                       if column_types.get(column) in ('numerical', 'datetime')]
         with _numpy_global_seed(self.seed):
             breakdown = DisclosureProtection.compute_breakdown(
-                self._sample(tables['train'], self.disclosure_subsample, rng),
-                self._sample(tables['synthetic'], self.disclosure_subsample, rng),
+                sample_rows(tables['train'], self.disclosure_subsample, rng),
+                sample_rows(tables['synthetic'], self.disclosure_subsample, rng),
                 known_column_names=known, sensitive_column_names=sensitive,
                 continuous_column_names=continuous or None,
             )
@@ -253,7 +248,7 @@ class PrivacyReport(BaseEvaluationReport):
     def _new_rows(self, tables, table_dict, table_name, rng):
         with _numpy_global_seed(self.seed):
             breakdown = NewRowSynthesis.compute_breakdown(
-                tables['train'], self._sample(tables['synthetic'], self.new_row_sample_size, rng),
+                tables['train'], sample_rows(tables['synthetic'], self.new_row_sample_size, rng),
                 {'columns': table_dict['columns']}, table_name,
             )
         return breakdown['score'], pd.DataFrame([{'Metric': 'NewRowSynthesis',
@@ -287,5 +282,4 @@ class PrivacyReport(BaseEvaluationReport):
                               errors='ignore').iloc[0]
         frame = pd.DataFrame({'Quantity': values.index, 'Value': values.to_numpy(dtype=float)})
         return plots.bar_figure(frame, 'Quantity', 'Value',
-                                title=f'{property_name} (score {self._properties[property_name]:.3f})',
-                                y_range=None)
+                                title=f'{property_name} (score {self._properties[property_name]:.3f})')

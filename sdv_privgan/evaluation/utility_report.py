@@ -46,10 +46,11 @@ def _classification_scores(model, features, labels, classes):
     # Columns for the classes the model never saw stay 0: a model trained on
     # synthetic rows that lack a class cannot score it.
     probabilities = np.zeros((len(labels), len(classes)))
+    predicted_proba = model.predict_proba(features)
     known = {label: position for position, label in enumerate(model.classes_)}
     for position, label in enumerate(classes):
         if label in known:
-            probabilities[:, position] = model.predict_proba(features)[:, known[label]]
+            probabilities[:, position] = predicted_proba[:, known[label]]
     present = np.unique(labels)
     if len(present) < 2:
         scores['ROC AUC'] = np.nan
@@ -107,7 +108,7 @@ class UtilityReport(BaseEvaluationReport):
         columns = list(table_dict.get('columns', training.columns))
         synthetic = aligned(check_table(synthetic_data, 'synthetic_data',
                                         expected_columns=columns), columns)
-        training = aligned(training[[c for c in training.columns if c in set(columns)]], columns)
+        training = aligned(training, columns)
         holdout = None
         if real_holdout_data is not None:
             holdout = aligned(check_table(real_holdout_data, 'real_holdout_data',
@@ -208,5 +209,4 @@ class UtilityReport(BaseEvaluationReport):
         frame = details.melt(id_vars=['Metric'], value_vars=[TRAIN_SYNTHETIC, TRAIN_REAL],
                              var_name='Training data', value_name='Value')
         return plots.bar_figure(frame, 'Metric', 'Value', color='Training data',
-                                title=f'ML efficacy on real holdout (target {details["Target"].iloc[0]})',
-                                y_range=None)
+                                title=f'ML efficacy on real holdout (target {details["Target"].iloc[0]})')
