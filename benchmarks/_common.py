@@ -23,6 +23,11 @@ def quiet():
     warnings.filterwarnings('ignore')
 
 
+def epochs_for(n_rows, steps, batch_size):
+    """Epochs giving ``steps`` optimizer steps (CTGAN does ``n // batch_size`` per epoch)."""
+    return max(steps // max(n_rows // batch_size, 1), 1)
+
+
 def load_table(name, num_rows=None, seed=0):
     """``(DataFrame, Metadata)`` of a bundled table, subsampled to ``num_rows``."""
     from sdv_privgan.datasets import TABLES

@@ -18,7 +18,7 @@ from unittest.mock import patch
 import pandas as pd
 import torch
 
-from _common import load_table, quiet, single_thread
+from _common import epochs_for, load_table, quiet, single_thread
 
 # Every configuration spells out its game settings, so results do not move when the
 # library's defaults do. BASE is the naive game; STRONG the classifier that keeps up.
@@ -82,9 +82,9 @@ def run(config, seed, table, metadata, args):
     options = dict(CONFIGS[config])
     same_rows = options.pop('same_rows', False)
     train = pd.concat([table] * args.partitions, ignore_index=True) if same_rows else table
-    steps_per_epoch = max(len(train) // args.batch_size, 1)
     synthesizer = PrivCTGANSynthesizer(
-        metadata, epochs=max(args.steps // steps_per_epoch, 1), batch_size=args.batch_size,
+        metadata, epochs=epochs_for(len(train), args.steps, args.batch_size),
+        batch_size=args.batch_size,
         n_partitions=args.partitions, seed=seed, **options)
     start = time.perf_counter()
     if same_rows:  # copy k of the table is partition k

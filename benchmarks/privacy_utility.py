@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from _common import load_table, quiet, single_thread
+from _common import epochs_for, load_table, quiet, single_thread
 from pu_config import (
     DP_DELTA, GAN, HERE, IMAGES, LEAK_AUC, LEAK_TPR, MODELS, N_SYNTHETIC, POSTHOC_ROWS,
     PROFILES, REGULARIZER, REGULARIZERS, RESULTS)
@@ -51,11 +51,6 @@ from pu_report import plot_frontier, plot_jsd, summarize, sweep_table, to_markdo
 
 
 # ------------------------------------------------------------------------ one run
-def epochs_for(n_members, steps, batch_size):
-    """Epochs giving ``steps`` optimizer steps (CTGAN does ``n // batch_size`` per epoch)."""
-    return max(steps // max(n_members // batch_size, 1), 1)
-
-
 def make_split(table, n_members, seed):
     from sdv_privgan.evaluation import split_for_evaluation
 
@@ -84,8 +79,7 @@ def evaluate(table, metadata, train, holdout, reference, synthetic, synthesizer,
         record[f'tpr1_{attack}'] = metric['tpr_at_1pct_fpr']
         (white if attack.startswith('white_box') else black).append(attack)
     aucs = {attack: metric['auc'] for attack, metric in result.metrics.items()}
-    record['max_auc'] = max(aucs.values())
-    record['best_attack'] = max(aucs, key=aucs.get)
+    record['max_auc'], record['best_attack'] = result.max_auc, result.best_attack
     record['max_auc_bb'] = max(aucs[a] for a in black)
     record['max_auc_wb'] = max(aucs[a] for a in white) if white else np.nan
     record['tpr1_max'] = max(m['tpr_at_1pct_fpr'] for m in result.metrics.values())

@@ -214,6 +214,3 @@ def write_plotly(frame, path):
                         title='Privacy-utility frontier (mean over seeds)')
     figure.update_traces(textposition='top center', textfont_size=8)
     figure.write_html(path, include_plotlyjs='cdn')
-
-
-# ------------------------------------------------------------------------ main
