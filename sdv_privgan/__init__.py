@@ -4,10 +4,10 @@
 # initializes; importing ``sdv`` first makes that order hold whichever is imported first.
 import sdv  # noqa: F401
 
-from sdv_privgan.tabular.synthesizer import PrivCTGANSynthesizer
+from sdv_privgan._version import __version__
+from sdv_privgan.tabular.synthesizer import PrivCTGANSynthesizer, PrivTVAESynthesizer
 
-__version__ = '0.1.0'
-__all__ = ['PrivCTGANSynthesizer', 'PrivImageSynthesizer']
+__all__ = ['PrivCTGANSynthesizer', 'PrivImageSynthesizer', 'PrivTVAESynthesizer', '__version__']
 
 
 def __getattr__(name):

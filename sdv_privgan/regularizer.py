@@ -15,32 +15,13 @@ component as one tensor whose first axis is the component.
 """
 
 import copy
-import math
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
 
 from sdv_privgan.components import adam
-
-FORMS = ('uniform', 'jsd')
-
-
-def partition_rows(num_rows, n_partitions, generator=None):
-    """Assign each row to one of ``n_partitions`` disjoint parts at random.
-
-    Sizes differ by at most one. Returns a ``LongTensor`` of shape ``(num_rows,)``.
-    """
-    if n_partitions < 1 or n_partitions > num_rows:
-        raise ValueError(
-            f'Cannot split {num_rows} rows into {n_partitions} partitions: '
-            'n_partitions must be between 1 and the number of rows.'
-        )
-    order = torch.randperm(num_rows, generator=generator)
-    labels = torch.empty(num_rows, dtype=torch.long)
-    labels[order] = torch.arange(num_rows) % n_partitions
-    return labels
+from sdv_privgan.config import PRIVACY_LOSSES as FORMS
 
 
 def entropy(weights):
@@ -222,39 +203,3 @@ def _tensors(module, buffers):
     if buffers:
         tensors += [b for b in module.buffers() if b.is_floating_point()]
     return tensors
-
-
-def component_distinguishability(samples, labels, weights=None, test_size=0.5, seed=0):
-    """Train a fresh classifier to tell the components apart; report held-out figures.
-
-    This, not the training-time estimate, is the privacy gauge: a classifier trained from
-    scratch after fitting cannot have been dodged by the generators. ``samples`` is an
-    ``(n, d)`` array of generated samples, ``labels`` their component. Returns a dict with
-    ``auc`` (one-vs-rest macro ROC AUC; 0.5 = indistinguishable), ``accuracy``,
-    ``chance_accuracy`` and ``jsd`` (nats, held-out ``H(pi) + mean log p_k``, clipped at 0).
-    """
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import train_test_split
-
-    samples, labels = np.asarray(samples, dtype=np.float32), np.asarray(labels)
-    k = int(labels.max()) + 1
-    x_train, x_test, y_train, y_test = train_test_split(
-        samples, labels, test_size=test_size, random_state=seed, stratify=labels)
-    model = HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.1, early_stopping=True, random_state=seed)
-    model.fit(x_train, y_train)
-    proba = np.clip(model.predict_proba(x_test), 1e-6, 1.0)
-    if k == 2:
-        auc = roc_auc_score(y_test, proba[:, 1])
-    else:
-        auc = roc_auc_score(y_test, proba, multi_class='ovr', average='macro')
-    weights = np.bincount(labels, minlength=k) / len(labels) if weights is None else weights
-    jsd = entropy(torch.as_tensor(weights)) + float(np.log(proba[np.arange(len(y_test)), y_test]).mean())
-    return {
-        'auc': float(auc),
-        'accuracy': float((proba.argmax(1) == y_test).mean()),
-        'chance_accuracy': float(np.max(weights)),
-        'jsd': max(jsd, 0.0),
-        'max_jsd': math.log(k),
-    }

@@ -19,7 +19,7 @@ def test_tabular_trains_on_gpu_and_pickles_for_cpu(mixed_table, metadata):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         synthesizer.fit({'people': mixed_table})
-    assert next(synthesizer._model._generator.parameters()).is_cuda
+    assert next(synthesizer._model._components.generator.parameters()).is_cuda
     assert synthesizer._model._layout.tanh_index.is_cuda
     assert len(synthesizer.sample(100)['people']) == 100
     assert len(synthesizer.get_white_box_scores(mixed_table.head(10))) == 10

@@ -13,12 +13,18 @@ from sdv_privgan.components import BatchedConv2d, BatchedConvTranspose2d, to_gro
 from sdv_privgan.image import PrivImageSynthesizer
 from sdv_privgan.image.demo import load_digits_images
 from sdv_privgan.image.networks import with_label_maps
-from sdv_privgan.image.training import ImageGANTrainer
+from sdv_privgan.config import GameConfig
+from sdv_privgan.game import ComponentGame
+from sdv_privgan.image.training import ImageComponents
 
 torch.set_num_threads(1)
 IMAGES, LABELS = load_digits_images()
 SMALL = dict(epochs=2, batch_size=32, generator_width=16, discriminator_width=16,
              classifier_width=8, latent_dim=16, enable_gpu=False)
+
+
+OPTIONS = {'generator_lr': 2e-4, 'discriminator_lr': 2e-4, 'latent_dim': 16,
+           'generator_width': 16, 'discriminator_width': 16, 'classifier_width': 8}
 
 
 def _fit(n=96, labels=True, **kwargs):
@@ -96,9 +102,9 @@ def test_same_seed_same_model_other_seed_other_model():
 def test_weight_average_changes_the_released_generators_not_training():
     last, averaged = _fit(n=64, seed=3), _fit(n=64, seed=3, ema_decay=0.9)
     pd.testing.assert_frame_equal(last.get_loss_values(), averaged.get_loss_values())
-    state = averaged._trainer.generator.state_dict()
-    final = last._trainer.generator.state_dict()
-    weights = [name for name, value in averaged._trainer.generator.named_parameters()]
+    state = averaged._components.generator.state_dict()
+    final = last._components.generator.state_dict()
+    weights = [name for name, value in averaged._components.generator.named_parameters()]
     assert any(not torch.equal(state[name], final[name]) for name in weights)
     assert any(not torch.equal(state[name], final[name]) for name in state
                if 'running_mean' in name)  # batch-norm statistics are averaged too
@@ -107,7 +113,7 @@ def test_weight_average_changes_the_released_generators_not_training():
 
 def test_save_load_and_nothing_of_the_training_state(tmp_path, kept):
     dropped = _fit(n_partitions=2, seed=0)
-    assert dropped._trainer.discriminator is None and dropped._trainer.regularizer is None
+    assert dropped._components.discriminator is None and dropped._regularizer is None
     with pytest.raises(RuntimeError, match='keep_training_state=True'):
         dropped.get_white_box_scores(IMAGES[:3], LABELS[:3])
     dropped.save(tmp_path / 'model.pt')
@@ -158,19 +164,22 @@ def test_losses_plot_parameters_and_gauge(kept, tmp_path):
 def test_one_partition_no_weight_is_a_plain_dcgan():
     """K=1, lambda=0: no classifier, and one step is exactly DCGAN's step."""
     model = _fit(n_partitions=1, privacy_weight=0.0, seed=0)
-    assert model._trainer.regularizer is None
+    assert model._regularizer is None
     assert model.get_loss_values()['Classifier Loss'].isna().all()
     ignored = _fit(n_partitions=1, privacy_weight=5.0, seed=0)
     assert np.array_equal(model.sample(8)[0], ignored.sample(8)[0])
 
     torch.manual_seed(0)
-    trainer = ImageGANTrainer(1, 1, 8, 10, np.full(10, 0.1), 16, 16, 16, 8, 0.0, 'uniform',
-                              2e-4, 2e-4, 2e-4, 1, 0, torch.device('cpu'), torch.Generator())
+    trainer = ImageComponents(OPTIONS, 1, 1, 8, np.full(10, 0.1), torch.device('cpu'))
     generator, discriminator = copy.deepcopy(trainer.generator), copy.deepcopy(trainer.discriminator)
     real = torch.rand(1, 8, 1, 8, 8) * 2 - 1
     real_labels, fake_labels = torch.randint(10, (1, 8)), torch.randint(10, (1, 8))
     noise = torch.randn(1, 8, 16)
-    trainer.step(real, real_labels, noise, fake_labels)
+    trainer.draw_real = lambda m: (real, real_labels)  # the step's inputs, fixed
+    trainer.noise, trainer.fake_labels = lambda m: noise, lambda m: fake_labels
+    game = ComponentGame(trainer, GameConfig(n_partitions=1, privacy_weight=0.0, ema_decay=0.0),
+                         torch.ones(1), 'cpu')
+    game.step(8)
 
     d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -195,8 +204,9 @@ def test_one_partition_no_weight_is_a_plain_dcgan():
 
 def test_components_are_isolated():
     """Discriminator k and generator k never touch another component's inputs."""
-    trainer = ImageGANTrainer(3, 1, 16, 0, None, 8, 8, 8, 8, 1.0, 'uniform', 2e-4, 2e-4, 2e-4,
-                              1, 0, torch.device('cpu'), torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    trainer = ImageComponents({**OPTIONS, 'latent_dim': 8, 'generator_width': 8,
+                               'discriminator_width': 8}, 3, 1, 16, None, torch.device('cpu'))
     real = torch.randn(3, 4, 1, 16, 16, requires_grad=True)
     trainer.discriminator(real)[0].sum().backward()
     assert real.grad[0].abs().sum() > 0 and (real.grad[1:] == 0).all()

@@ -5,9 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from sdv_privgan.evaluation.distinguishability import component_distinguishability
+from sdv_privgan.game import partition_rows
 from sdv_privgan.regularizer import (
-    MembershipRegularizer, WeightAverage, component_distinguishability, entropy,
-    jsd_estimate, mlp_classifier, partition_rows)
+    MembershipRegularizer, WeightAverage, entropy, jsd_estimate, mlp_classifier)
 
 
 def test_partitions_are_disjoint_balanced_and_seeded():

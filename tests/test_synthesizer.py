@@ -156,8 +156,8 @@ def test_released_generators_are_the_weight_average(mixed_table, metadata):
     last = _fit(mixed_table, metadata, ema_decay=0.0)
     averaged = _fit(mixed_table, metadata, ema_decay=0.9)
     pd.testing.assert_frame_equal(last.get_loss_values(), averaged.get_loss_values())
-    released = [p.detach() for p in averaged._model._generator.parameters()]
-    final = [p.detach() for p in last._model._generator.parameters()]
+    released = [p.detach() for p in averaged._model._components.generator.parameters()]
+    final = [p.detach() for p in last._model._components.generator.parameters()]
     assert not all(torch.equal(a, b) for a, b in zip(released, final))
     assert len(averaged.sample(30)['people']) == 30
 
@@ -270,4 +270,4 @@ def test_table_without_discrete_columns(metadata):
 
 def test_trains_on_the_requested_device(mixed_table, metadata):
     synthesizer = _fit(mixed_table, metadata, epochs=1, device='cpu', enable_gpu=True)
-    assert next(synthesizer._model._generator.parameters()).device == torch.device('cpu')
+    assert next(synthesizer._model._components.generator.parameters()).device == torch.device('cpu')

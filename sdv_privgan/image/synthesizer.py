@@ -8,17 +8,20 @@ with the weight of its partition.
 """
 
 import inspect
+import secrets
 
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
+from sdv_privgan.config import BOOLEAN, DEVICE, GameConfig, check_arguments, invalid
+from sdv_privgan.evaluation.distinguishability import component_gauge
+from sdv_privgan.game import (
+    ComponentGame, derived_seed, partition_rows, partition_weights, rank_within, seeded)
 from sdv_privgan.image.data import ImageFormat, encode_labels
 from sdv_privgan.image.loading import read_images, save_image_grid
-from sdv_privgan.image.training import ImageGANTrainer
-from sdv_privgan.losses import LOSS_COLUMNS, loss_values_plot
-from sdv_privgan.regularizer import component_distinguishability, partition_rows
+from sdv_privgan.image.training import RULES, ImageComponents
+from sdv_privgan.losses import loss_values_plot
 
 _CHUNK = 1024  # images per component per generator call when sampling
 
@@ -52,27 +55,44 @@ class PrivImageSynthesizer:
                  replay_size=256, warmup_epochs=0, ema_decay=0.0, image_size=None,
                  keep_training_state=False,
                  enable_gpu=True, device=None, verbose=False, seed=None):
-        if n_partitions < 1:
-            raise ValueError(f'n_partitions must be at least 1; got {n_partitions}.')
-        if batch_size < n_partitions:
-            raise ValueError(f'batch_size ({batch_size}) must be at least n_partitions '
-                             f'({n_partitions}): each component needs images in every step.')
-        if conditional not in (True, False, 'auto'):
-            raise ValueError(f"conditional must be True, False or 'auto'; got {conditional!r}.")
-        self.n_partitions, self.privacy_weight = n_partitions, privacy_weight
-        self.epochs, self.batch_size = epochs, batch_size
-        self.generator_lr, self.discriminator_lr = generator_lr, discriminator_lr
-        self.classifier_lr, self.latent_dim = classifier_lr, latent_dim
-        self.generator_width, self.discriminator_width = generator_width, discriminator_width
-        self.classifier_width, self.conditional = classifier_width, conditional
-        self.privacy_loss, self.classifier_steps = privacy_loss, classifier_steps
-        self.replay_size, self.warmup_epochs = replay_size, warmup_epochs
+        self.n_partitions = n_partitions
+        self.privacy_weight = privacy_weight
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.generator_lr = generator_lr
+        self.discriminator_lr = discriminator_lr
+        self.classifier_lr = classifier_lr
+        self.latent_dim = latent_dim
+        self.generator_width = generator_width
+        self.discriminator_width = discriminator_width
+        self.classifier_width = classifier_width
+        self.conditional = conditional
+        self.privacy_loss = privacy_loss
+        self.classifier_steps = classifier_steps
+        self.replay_size = replay_size
+        self.warmup_epochs = warmup_epochs
         self.ema_decay = ema_decay
-        self.image_size, self.keep_training_state = image_size, keep_training_state
-        self.enable_gpu, self.device, self.verbose = enable_gpu, device, verbose
+        self.image_size = image_size
+        self.keep_training_state = keep_training_state
+        self.enable_gpu = enable_gpu
+        self.device = device
+        self.verbose = verbose
         self.seed = seed
-        self._trainer = self._format = self._classes = self._weights = None
-        self._loss_rows, self._sample_calls = [], 0
+        self._checked()
+        self._components = self._regularizer = self._format = self._classes = None
+        self._weights = self._losses = None
+        self._seed = self._sample_calls = 0
+
+    def _checked(self):
+        """``(GameConfig, options)``; raises ``InvalidArgumentError`` (a ``ValueError``)
+        naming the first invalid argument."""
+        arguments = vars(self)
+        config = GameConfig.from_arguments(arguments)
+        options = check_arguments(arguments, RULES)
+        check_arguments(arguments, {'enable_gpu': BOOLEAN, 'device': DEVICE})
+        if self.conditional not in (True, False, 'auto'):
+            invalid('conditional', self.conditional, "True, False or 'auto'")
+        return config, options
 
     def get_parameters(self):
         """The constructor arguments, as passed."""
@@ -104,49 +124,28 @@ class PrivImageSynthesizer:
             raise ValueError(f'Cannot split {n} images into n_partitions={self.n_partitions}.')
         data = fmt.to_model(images)
 
-        seed = self.seed
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2 ** 62))
-        device = self._device()
-        k = self.n_partitions
-        forked = [device] if device.type == 'cuda' else []
-        with torch.random.fork_rng(devices=forked):
-            torch.manual_seed(seed)
-            rng = torch.Generator(device).manual_seed(seed)
-            partitions = partition_rows(n, k, generator=torch.Generator().manual_seed(seed))
-            weights = torch.bincount(partitions, minlength=k).float() / n
+        config, options = self._checked()
+        seed = secrets.randbits(62) if config.seed is None else config.seed
+        device, k = self._device(), config.n_partitions
+        with seeded(seed, device):
+            partitions = partition_rows(n, k)
+            weights = partition_weights(partitions, k)
             class_probs = None if codes is None else np.bincount(codes) / n
-            trainer = ImageGANTrainer(
-                k, fmt.channels, fmt.size, 0 if codes is None else len(classes), class_probs,
-                self.latent_dim, self.generator_width, self.discriminator_width,
-                self.classifier_width, self.privacy_weight, self.privacy_loss,
-                self.generator_lr, self.discriminator_lr, self.classifier_lr,
-                self.classifier_steps, self.replay_size, device, rng, self.ema_decay)
-            self._loss_rows = self._train(trainer, data, codes, partitions, device)
-        trainer.release(self.keep_training_state)
-        self._trainer, self._format, self._classes = trainer, fmt, classes
+            components = ImageComponents(
+                options, k, fmt.channels, fmt.size, class_probs, device,
+                images=torch.as_tensor(data, device=device),
+                labels=None if codes is None else torch.as_tensor(codes, device=device),
+                partitions=partitions.to(device))
+            game = ComponentGame(components, config, weights, device)
+            losses = game.fit(max(1, n // config.batch_size))
+            game.release()
+        self._components, self._regularizer, self._losses = components, game.regularizer, losses
+        self._format, self._classes = fmt, classes
         self._weights, self._seed, self._sample_calls = weights, seed, 0
         return self
 
-    def _train(self, trainer, data, codes, partitions, device):
-        images = torch.as_tensor(data, device=device)
-        labels = None if codes is None else torch.as_tensor(codes, device=device)
-        table, sizes = trainer.partition_table(partitions.to(device))
-        m = self.batch_size // self.n_partitions
-        steps = max(1, len(images) // self.batch_size)
-        rows = []
-        bar = tqdm(range(self.epochs), disable=not self.verbose, desc='Fitting')
-        for epoch in bar:
-            losses = trainer.train_epoch(images, labels, table, sizes, m, steps,
-                                         regularize=epoch >= self.warmup_epochs)
-            rows.append({'Epoch': epoch, **losses})
-            bar.set_postfix(gen=f"{losses['Generator Loss']:.2f}",
-                            disc=f"{losses['Discriminator Loss']:.2f}",
-                            jsd=f"{losses['JSD Estimate']:.3f}")
-        return rows
-
     def _check_fitted(self):
-        if self._trainer is None:
+        if self._components is None:
             raise RuntimeError('This PrivImageSynthesizer has not been fitted: call fit() first.')
 
     # ------------------------------------------------------------------ sample
@@ -168,29 +167,24 @@ class PrivImageSynthesizer:
 
     @torch.no_grad()
     def _generate(self, components, codes, rng):
-        """Model-space images ``(n, C, S, S)`` of the given components and label codes."""
-        trainer, k = self._trainer, self.n_partitions
-        device = next(trainer.generator.parameters()).device
-        order = torch.argsort(components, stable=True)
-        ranked = components[order]
-        starts = torch.searchsorted(ranked, torch.arange(k))
-        slots = torch.arange(len(ranked)) - starts[ranked]
-        m = int(slots.max()) + 1
+        """Model-space images ``(n, C, S, S)`` of the given components and label codes:
+        each component generates its images in one call, in eval mode."""
+        model, k = self._components, self.n_partitions
+        counts = torch.bincount(components, minlength=k)
+        slots = rank_within(components, counts)
+        m = int(counts.max())
         labels = None
         if codes is not None:
             labels = torch.zeros(k, m, dtype=torch.long)
-            labels[ranked, slots] = torch.as_tensor(codes)[order]
-            labels = labels.to(device)
-        noise = torch.randn(k, m, self.latent_dim, generator=rng).to(device)
-        trainer.generator.eval()
-        images = trainer.generate(noise, labels).cpu()
-        out = torch.empty(len(components), *images.shape[2:])
-        out[order] = images[ranked, slots]
-        return out
+            labels[components, slots] = torch.as_tensor(codes)
+            labels = labels.to(model.device)
+        noise = torch.randn(k, m, self.latent_dim, generator=rng).to(model.device)
+        model.generator.eval()
+        return model.generate(noise, labels).cpu()[components, slots]
 
     def _rng(self):
         self._sample_calls += 1
-        return torch.Generator().manual_seed(self._seed * 1_000_003 + self._sample_calls)
+        return torch.Generator().manual_seed(derived_seed(self._seed, self._sample_calls))
 
     def sample(self, n, labels=None):
         """Generate ``n`` images in the training images' format (dtype, value range, layout,
@@ -209,7 +203,7 @@ class PrivImageSynthesizer:
         if labels is not None:
             codes = self._encode(labels, n)
         elif self._classes is not None:
-            probs = self._trainer.class_probs.cpu()
+            probs = self._components.class_probs.cpu()
             codes = torch.multinomial(probs, n, replacement=True, generator=rng).numpy()
         chunks = []
         for start in range(0, n, _CHUNK * self.n_partitions):
@@ -237,18 +231,24 @@ class PrivImageSynthesizer:
         """Post-hoc privacy gauge: a fresh classifier's held-out figures at telling the
         components' samples (image and label) apart (see ``component_distinguishability``)."""
         self._check_fitted()
-        if self.n_partitions < 2:
-            raise ValueError('Component distinguishability needs n_partitions >= 2.')
-        rng = torch.Generator().manual_seed(seed)
-        components = torch.arange(self.n_partitions).repeat_interleave(n_per_component)
+        return component_gauge(self, n_per_component, seed=seed)
+
+    def sample_components(self, n_per_component):
+        """Flattened images and label one-hots of ``n_per_component`` fresh samples of each
+        component, ``(K, n, features)`` (the gauge's protocol); labels are drawn with the
+        training class frequencies, the same for every component."""
+        self._check_fitted()
+        k = self.n_partitions
+        rng = torch.Generator().manual_seed(derived_seed(self._seed, n_per_component))
+        components = torch.arange(k).repeat_interleave(n_per_component)
         codes = None
         if self._classes is not None:
-            probs = self._trainer.class_probs.cpu()
+            probs = self._components.class_probs.cpu()
             codes = torch.multinomial(probs, len(components), True, generator=rng).numpy()
         features = self._generate(components, codes, rng).flatten(1).numpy()
         if codes is not None:
             features = np.hstack([features, np.eye(len(self._classes))[codes]])
-        return component_distinguishability(features, components.numpy(), seed=seed)
+        return features.reshape(k, n_per_component, -1)
 
     @torch.no_grad()
     def get_white_box_scores(self, images, labels=None):
@@ -260,11 +260,11 @@ class PrivImageSynthesizer:
         scores each image with its label, or with the most favourable label if none given.
         """
         self._check_fitted()
-        trainer = self._trainer
-        if trainer.discriminator is None:
+        model, regularizer = self._components, self._regularizer
+        if model.discriminator is None:
             raise RuntimeError('White-box scores need the discriminators: fit with '
                                'keep_training_state=True.')
-        device = next(trainer.discriminator.parameters()).device
+        device = model.device
         x = torch.as_tensor(self._format.to_model(read_images(images)[0]))
         if self._classes is None:
             candidates = [None]
@@ -279,14 +279,14 @@ class PrivImageSynthesizer:
             for start in range(0, len(x), _CHUNK):
                 batch = x[start:start + _CHUNK].to(device)
                 batch_codes = None if codes is None else codes[start:start + _CHUNK].to(device)
-                inputs = trainer._inputs(batch, batch_codes)
-                scores = trainer.discriminator(inputs.expand(k, *inputs.shape))
+                inputs = model.inputs(batch, batch_codes)
+                scores = model.discriminator(inputs.expand(k, *inputs.shape))
                 part = slice(start, start + len(batch))
                 critic[part] = torch.maximum(critic[part], torch.sigmoid(scores).max(0).values.cpu())
-                if trainer.regularizer is not None:
-                    probs = trainer.regularizer.classifier.eval()(inputs).softmax(1)
+                if regularizer is not None:
+                    probs = regularizer.classifier.eval()(inputs).softmax(1)
                     confidence[part] = torch.maximum(confidence[part], probs.max(1).values.cpu())
-        if trainer.regularizer is None:
+        if regularizer is None:
             confidence[:] = float('nan')
         return pd.DataFrame({'critic': critic.numpy(), 'classifier': confidence.numpy()})
 
@@ -295,7 +295,7 @@ class PrivImageSynthesizer:
         """Per-epoch losses: Epoch, Generator / Discriminator / Classifier Loss, JSD Estimate
         (NaN for the classifier columns with one partition)."""
         self._check_fitted()
-        return pd.DataFrame(self._loss_rows, columns=LOSS_COLUMNS)
+        return self._losses.copy()
 
     def get_loss_values_plot(self, title='PrivImageSynthesizer losses'):
         """A plotly figure of the losses, with the JSD estimate on its own y axis."""

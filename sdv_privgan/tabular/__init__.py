@@ -1,5 +1,5 @@
-"""CTGAN-style tabular model with the membership regularizer."""
+"""Tabular models with the membership regularizer: CTGAN's and TVAE's."""
 
-from sdv_privgan.tabular.synthesizer import PrivCTGANSynthesizer
+from sdv_privgan.tabular.synthesizer import PrivCTGANSynthesizer, PrivTVAESynthesizer
 
-__all__ = ['PrivCTGANSynthesizer']
+__all__ = ['PrivCTGANSynthesizer', 'PrivTVAESynthesizer']

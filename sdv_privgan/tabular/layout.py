@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch.nn import functional
 
+from sdv_privgan._compat import column_spans, gaussian_modes
+
 STD_MULTIPLIER = 4  # rdt's ClusterBasedNormalizer: value = scalar * 4 * std + mean
 
 
@@ -21,19 +23,18 @@ class DataLayout:
 
     def __init__(self, transformer):
         tanh, soft, discrete, modes, means, stds, start = [], [], [], [], [], [], 0
-        for info in transformer._column_transform_info_list:
+        for _, kind, dims, encoder in column_spans(transformer):
             spans = []
-            for span in info.output_info:
-                spans.append(list(range(start, start + span.dim)))
-                start += span.dim
-            if info.column_type == 'continuous':
+            for dim in dims:
+                spans.append(list(range(start, start + dim)))
+                start += dim
+            if kind == 'continuous':
                 tanh += spans[0]
                 soft.append(spans[1])
                 modes.append(spans[1])
-                gm = info.transform
-                valid = gm.valid_component_indicator
-                means.append(gm._bgm_transformer.means_.reshape(-1)[valid])
-                stds.append(np.sqrt(gm._bgm_transformer.covariances_).reshape(-1)[valid])
+                column_means, column_stds = gaussian_modes(encoder)
+                means.append(column_means)
+                stds.append(column_stds)
             else:
                 soft.append(spans[0])
                 discrete.append(spans[0])
@@ -55,6 +56,10 @@ class DataLayout:
         # Position of each (discrete column, category) in the conditional vector.
         self.cond_index = (self.category_offsets[:, None]
                            + torch.arange(self.discrete_index.shape[1])) * self.discrete_mask
+        # Flat positions of the real (unpadded) entries, so that no step indexes with a
+        # boolean mask: that would synchronize with the host to count the entries.
+        self.soft_positions = torch.nonzero(self.soft_mask.flatten()).squeeze(1)
+        self.discrete_columns = self.discrete_index[self.discrete_mask]
         # Output columns in the order (tanh scalars, softmax spans); the inverse order
         # puts activated pieces back in place with one gather.
         order = torch.cat([self.tanh_index, self.soft_index[self.soft_mask]])
@@ -68,15 +73,23 @@ class DataLayout:
         return self
 
     def activate(self, logits, tau=0.2, hard=False):
-        """tanh for scalars, Gumbel-softmax for every one-hot span (argmax if ``hard``)."""
-        spans = logits[..., self.soft_index].masked_fill(~self.soft_mask, float('-inf'))
+        """tanh for scalars, Gumbel-softmax for every one-hot span. With ``hard``, each
+        span is the one-hot of a category drawn from it (the Gumbel-max trick: what the
+        data transformer's argmax makes of a Gumbel-softmax output)."""
+        spans = _gumbel_softmax(self.spans(logits), tau)
         if hard:
-            spans = functional.one_hot(spans.argmax(-1), spans.shape[-1]).to(logits)
-        else:
-            spans = _gumbel_softmax(spans, tau)
-        pieces = torch.cat([torch.tanh(logits[..., self.tanh_index]),
-                            spans[..., self.soft_mask]], dim=-1)
+            spans = one_hot_argmax(spans)
+        return self.assemble(torch.tanh(logits[..., self.tanh_index]), spans)
+
+    def assemble(self, scalars, spans):
+        """Rows ``(..., data_dim)`` from the scalars ``(..., n_tanh)`` and padded spans
+        ``(..., n_spans, width)``."""
+        pieces = torch.cat([scalars, spans.flatten(-2)[..., self.soft_positions]], dim=-1)
         return pieces[..., self.inverse_order]
+
+    def spans(self, logits):
+        """Each one-hot span of ``logits``, padded with ``-inf``: ``(..., n_spans, width)``."""
+        return logits[..., self.soft_index].masked_fill(~self.soft_mask, float('-inf'))
 
     def features(self, rows):
         """Data-space features of activated rows ``(..., data_dim)``: each continuous
@@ -87,7 +100,7 @@ class DataLayout:
         values = scalar * STD_MULTIPLIER * (modes * self.mode_stds).sum(-1) \
             + (modes * self.mode_means).sum(-1)
         values = (values - self.value_center) / self.value_scale
-        return torch.cat([values, rows[..., self.discrete_index[self.discrete_mask]]], dim=-1)
+        return torch.cat([values, rows[..., self.discrete_columns]], dim=-1)
 
     def condition_loss(self, logits, column, category):
         """CTGAN's ``_cond_loss``: cross-entropy between the generated span of each row's
@@ -103,6 +116,12 @@ class DataLayout:
         """Local category of every row in every discrete column, ``(n, n_discrete)``."""
         spans = data[:, self.discrete_index].masked_fill(~self.discrete_mask, -1.0)
         return spans.argmax(-1)
+
+
+def one_hot_argmax(scores):
+    """The one-hot of each last-axis argmax (a scatter: ``functional.one_hot`` checks its
+    indices on the host)."""
+    return torch.zeros_like(scores).scatter_(-1, scores.argmax(-1, keepdim=True), 1.0)
 
 
 def _gumbel_softmax(logits, tau):

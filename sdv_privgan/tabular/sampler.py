@@ -9,6 +9,8 @@ lives in a few flat tensors: rows sorted by (partition, category), with offsets.
 
 import torch
 
+from sdv_privgan.game import PartitionIndex
+
 
 def _category_probabilities(counts, layout, log_frequency):
     """Per discrete column, sampling probabilities of its categories, padded:
@@ -30,7 +32,7 @@ class PartitionSampler:
         self.n_partitions = int(partitions.max()) + 1
         device = data.device
         k, n_cat = self.n_partitions, layout.n_categories
-        self._row_order, self._row_offsets = _sorted_offsets(partitions, k)
+        self._index = PartitionIndex(partitions, k)
         if layout.n_discrete:
             category = layout.categories(data) + layout.category_offsets  # (n, n_disc)
             keys = (partitions[:, None] * n_cat + category).reshape(-1)
@@ -54,8 +56,10 @@ class PartitionSampler:
         return column, category
 
     def _one_hot(self, column, category):
-        index = self.layout.category_offsets[column] + category
-        return torch.nn.functional.one_hot(index, self.layout.n_categories).float()
+        # scatter, not functional.one_hot: that checks its indices on the host.
+        index = (self.layout.category_offsets[column] + category)[..., None]
+        shape = index.shape[:-1] + (self.layout.n_categories,)
+        return torch.zeros(shape, device=index.device).scatter_(-1, index, 1.0)
 
     def critic_batch(self, m):
         """``m`` conditional vectors per partition and ``m`` real rows of each partition
@@ -63,9 +67,7 @@ class PartitionSampler:
         each ``(K, m, ...)``; ``cond`` is None when the table has no discrete column."""
         k, device = self.n_partitions, self.data.device
         if not self.layout.n_discrete:
-            start, count = self._row_offsets[:-1, None], self._row_offsets.diff()[:, None]
-            pick = start + (torch.rand(k, m, device=device) * count).long()
-            return None, self.data[self._row_order[pick]], None
+            return None, self.data[self._index.draw(m)], None
         column, category = self._draw(self.partition_probs, (k, m))
         cond = self._one_hot(column, category)
         perm = torch.argsort(torch.rand(k, m, device=device), dim=1)

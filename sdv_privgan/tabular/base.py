@@ -1,0 +1,143 @@
+"""What ``PrivCTGANSynthesizer`` and ``PrivTVAESynthesizer`` share: the SDV plumbing.
+
+Both are thin SDV wrappers (as SDV's own ``CTGANSynthesizer`` and ``TVAESynthesizer``
+are) that check their arguments, hand the processed table to ``PrivTabularModel`` with
+their components, and expose the privacy gauges. The saved file records the version of
+this package that wrote it, and loading a file of another format fails with both
+versions named instead of failing later.
+"""
+
+import warnings
+
+from sdv.errors import NotFittedError, SamplingError, VersionError
+from sdv.single_table.base import BaseSingleTableSynthesizer
+from sdv.single_table.ctgan import LossValuesMixin
+from sdv.single_table.utils import detect_discrete_columns
+
+from sdv_privgan._compat import choose_device, field_transformers, validate_no_category_dtype
+from sdv_privgan.config import DEVICE, GameConfig, check_arguments
+from sdv_privgan.evaluation.distinguishability import component_gauge
+from sdv_privgan.losses import loss_values_plot
+from sdv_privgan.tabular.model import PrivTabularModel
+from sdv_privgan._version import __version__
+
+#: Bumped whenever a saved synthesizer of the previous format cannot be read.
+FILE_FORMAT = 2
+
+
+class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
+    """Base class: subclasses set ``_components`` (a ``ComponentModel`` class) and
+    ``_rules`` (its own arguments' rules), and store every argument under its name."""
+
+    _model_sdtype_transformers = {'categorical': None, 'boolean': None, 'ordinal': None}
+    _components = None
+    _rules = {}
+    _pac_argument = None  # the argument whose groups each component's batch must hold
+
+    def _checked(self):
+        """``(GameConfig, options)`` from the current arguments; raises
+        ``SynthesizerInputError`` naming the first invalid one."""
+        arguments = vars(self)
+        options = check_arguments(arguments, self._rules)
+        pac = options[self._pac_argument] if self._pac_argument else None
+        config = GameConfig.from_arguments(arguments, pac=pac, even_batch=pac is not None)
+        check_arguments(arguments, {'enable_gpu': GameConfig.RULES['verbose'], 'device': DEVICE})
+        return config, options
+
+    def _validate(self, data):
+        if len(data) == 0:
+            return ['The training data is empty.']
+        validate_no_category_dtype(data)
+        errors = []
+        empty = [str(column) for column in data.columns if data[column].isna().all()]
+        if empty:
+            errors.append(f'Columns {empty} contain only missing values; drop them or fill '
+                          'them before fitting.')
+        smallest = len(data) // self.n_partitions
+        needed = getattr(self, self._pac_argument) if self._pac_argument else 1
+        if smallest < max(needed, 1):
+            what = f'pac={needed}' if self._pac_argument else 'one row'
+            errors.append(
+                f'{len(data)} rows in {self.n_partitions} partitions leave {smallest} rows per '
+                f'partition, fewer than {what}. Use fewer partitions'
+                + (' or a smaller pac.' if self._pac_argument else '.'))
+        return errors
+
+    def _fit(self, processed_data):
+        config, options = self._checked()
+        discrete = detect_discrete_columns(self.metadata, processed_data,
+                                           field_transformers(self))
+        device = choose_device(self.enable_gpu, self.device)
+        self._model = PrivTabularModel(self._components, config, options, device)
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='.*Attempting to run cuBLAS.*')
+            self._model.fit(processed_data, discrete_columns=discrete)
+
+    def _sample(self, num_rows, conditions=None):
+        """Conditions are met by the model itself (see ``PrivTabularModel.sample``);
+        SDV's reject sampling then checks them all."""
+        return self._model.sample(num_rows, conditions=conditions)
+
+    def add_constraints(self, constraints):
+        """Add constraints, keeping categorical columns raw for the model (SDV 2.0 drops
+        that setting when it rebuilds its data processor)."""
+        super().add_constraints(constraints)
+        self._update_default_transformers()
+
+    def _check_fitted(self, what):
+        if not self._fitted or self._model is None:
+            raise NotFittedError(f'{what} needs a fitted synthesizer. Please fit it first.')
+
+    def get_component_distinguishability(self, num_rows_per_component=2000, seed=0):
+        """How well a classifier trained from scratch tells the components apart.
+
+        Samples ``num_rows_per_component`` rows of each component, trains a fresh
+        gradient-boosting classifier on half and scores the other half. Returns a dict:
+        ``auc`` (0.5 means indistinguishable), ``accuracy``, ``chance_accuracy``, ``jsd``
+        and ``max_jsd`` (nats). This, not the training-time JSD estimate, is the privacy
+        gauge: generators can dodge the classifier they train against, not a fresh one.
+        """
+        self._check_fitted('Distinguishability')
+        return component_gauge(self._model, num_rows_per_component, seed=seed)
+
+    def sample_components(self, n_per_component):
+        """Features of fresh rows of each component (the gauge's protocol)."""
+        self._check_fitted('Sampling components')
+        return self._model.sample_components(n_per_component)
+
+    def get_white_box_scores(self, data):
+        """Membership scores of rows from the kept training state (critics or encoders,
+        and the component classifier); higher = more likely a training row. Needs
+        ``keep_training_state=True``."""
+        self._check_fitted('White-box scoring')
+        if not self.keep_training_state:
+            raise SamplingError('White-box scores need the training state: fit with '
+                                'keep_training_state=True.')
+        table = data.get(self._table_name) if isinstance(data, dict) else data
+        processed = self._data_processor.transform(table)
+        return self._model.white_box_scores(processed).set_axis(table.index)
+
+    def get_loss_values_plot(self, title=None):
+        """The per-epoch losses, with the JSD estimate (nats) on a second axis."""
+        self._check_fitted('The loss plot')
+        return loss_values_plot(self._model.loss_values,
+                                title or f'{type(self).__name__} losses')
+
+    # ------------------------------------------------------------------ persistence
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['_file_format'] = FILE_FORMAT
+        state['_sdv_privgan_version'] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved = state.get('_sdv_privgan_version', '0.1.0 or earlier')
+        if state.get('_file_format') != FILE_FORMAT:
+            raise VersionError(
+                f'This {type(self).__name__} was saved by sdv_privgan {saved}, whose file '
+                f'format this sdv_privgan {__version__} cannot read. Load it '
+                f'with sdv_privgan {saved}, or fit the synthesizer again.')
+        if saved != __version__:
+            warnings.warn(f'This {type(self).__name__} was saved by sdv_privgan {saved} and '
+                          f'is loaded by {__version__}.')
+        self.__dict__.update(state)
