@@ -1,11 +1,12 @@
 """Differentially private baselines from smartnoise-synth, run in their own interpreter.
 
 smartnoise-synth 1.0.8 pins opacus < 0.15 and pulls jax, so it cannot share the
-project's environment (opacus 1.6). ``privacy_utility.py`` writes the training rows
-and a job file, then runs this script with the smartnoise venv's Python:
+project's environment (opacus 1.6). ``pu_dp.SmartnoiseSynthesizer`` writes the training
+rows and a job file, then runs this module with the smartnoise venv's Python, from the
+repository root; it imports nothing else of the project:
 
     python3 -m venv benchmarks/.venv-dp && benchmarks/.venv-dp/bin/pip install smartnoise-synth packaging
-    benchmarks/.venv-dp/bin/python benchmarks/dp_baselines.py JOB.json
+    benchmarks/.venv-dp/bin/python -m benchmarks.dp_baselines JOB.json
 
 Job file (JSON)::
 

@@ -1,8 +1,8 @@
 """How long PrivacyReport and UtilityReport take on 10k and 100k rows x 15 mixed columns.
 
-Run on one thread (the shared CPU boxes are 2 cores)::
+Run on one thread (the shared CPU boxes are 2 cores; ``--threads`` to change)::
 
-    OMP_NUM_THREADS=1 python benchmarks/eval_speed.py --rows 10000 100000 --full-dcr
+    python -m benchmarks.eval_speed --rows 10000 100000 --full-dcr
 
 Synthetic data here is another sample of the same generator (so no model is
 trained: only the evaluation is timed). ``--full-dcr`` also times the
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sdv.metadata import Metadata
 
+from benchmarks.common import set_threads
 from sdv_privgan.evaluation import (
     PrivacyReport,
     TabularEncoder,
@@ -85,7 +86,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--rows', type=int, nargs='+', default=[10_000, 100_000])
     parser.add_argument('--full-dcr', action='store_true')
+    parser.add_argument('--threads', type=int, default=1, help='torch and BLAS threads')
     arguments = parser.parse_args()
+    set_threads(arguments.threads)
     for n_rows in arguments.rows:
         run(n_rows, arguments.full_dcr)
 

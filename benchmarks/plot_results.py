@@ -1,9 +1,15 @@
-"""Figures for docs/benchmarks.md from the CSVs in benchmarks/results/ (matplotlib: plotly's
-PNG export needs a browser that this machine does not have).
+"""Figures of the distinguishability runs for docs/benchmarks.md, from the CSVs in
+benchmarks/results/ (matplotlib: plotly's PNG export needs a browser that this machine
+does not have).
 
-    python benchmarks/plot_results.py
+    python -m benchmarks.plot_results
+
+``jsd_training.png`` needs the loss curves of the K = 4 run, which are rebuilt rather
+than committed: run the ``distinguishability_k4`` command of ``results/MANIFEST.md``
+first.
 """
 
+import argparse
 from pathlib import Path
 
 import matplotlib
@@ -12,7 +18,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-RESULTS, IMAGES = Path('benchmarks/results'), Path('docs/images')
+from benchmarks.common import IMAGES, RESULTS  # noqa: E402
 LABELS = {
     'lambda0': 'K=2, lambda=0',
     'same_rows_lambda0': 'K=2, lambda=0, both\ntrained on all rows',
@@ -39,7 +45,7 @@ LABELS = {
 }
 
 
-def distinguishability():
+def distinguishability(images):
     frame = pd.read_csv(RESULTS / 'distinguishability.csv')
     summary = frame.groupby('config', sort=False)['posthoc_auc'].agg(['mean', 'std', 'count'])
     summary = summary.sort_values('mean')
@@ -57,7 +63,7 @@ def distinguishability():
     axis.set_ylabel('fresh-classifier AUC between components\n(0.5 = indistinguishable)')
     axis.set_title('Penguins, 300 rows, K=2, 1,500 steps: post-hoc distinguishability')
     figure.tight_layout()
-    figure.savefig(IMAGES / 'distinguishability.png', dpi=120)
+    figure.savefig(images / 'distinguishability.png', dpi=120)
 
 
 AVERAGED = {  # configuration: (label, CSVs of benchmarks/results it is in)
@@ -77,7 +83,7 @@ AVERAGED = {  # configuration: (label, CSVs of benchmarks/results it is in)
 }
 
 
-def averaged():
+def averaged(images):
     """Every seed of the weight-average runs (K=2, 1,500 steps): one dot per fit."""
     figure, axis = plt.subplots(figsize=(11, 4.5))
     for x, (config, (label, files)) in enumerate(AVERAGED.items()):
@@ -95,10 +101,10 @@ def averaged():
     axis.set_title('Penguins, 300 rows, K=2, 1,500 steps: released weights = last or average\n'
                    '(dots: seeds; bars: means; dashed: the 0.6 target)', fontsize=10)
     figure.tight_layout()
-    figure.savefig(IMAGES / 'distinguishability_averaged.png', dpi=120)
+    figure.savefig(images / 'distinguishability_averaged.png', dpi=120)
 
 
-def loss_curves():
+def loss_curves(images):
     frame = pd.read_csv(RESULTS / 'distinguishability_k4_losses.csv')
     frame = frame[frame['seed'] == 0]
     figure, axis = plt.subplots(figsize=(8, 3.5))
@@ -113,13 +119,22 @@ def loss_curves():
     axis.set_title('K=4, seed 0: the online classifier\'s JSD estimate (rolling mean, 20 epochs)')
     axis.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(IMAGES / 'jsd_training.png', dpi=120)
+    figure.savefig(images / 'jsd_training.png', dpi=120)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--images', type=Path, default=IMAGES, help='folder of the figures')
+    images = parser.parse_args(argv).images
+    images.mkdir(parents=True, exist_ok=True)
+    distinguishability(images)
+    averaged(images)
+    if (RESULTS / 'distinguishability_k4_losses.csv').exists():
+        loss_curves(images)
+    else:
+        print('jsd_training.png not redrawn: distinguishability_k4_losses.csv is rebuilt by '
+              'the distinguishability_k4 command of benchmarks/results/MANIFEST.md.')
 
 
 if __name__ == '__main__':
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    distinguishability()
-    if (RESULTS / 'distinguishability_ema.csv').exists():
-        averaged()
-    if (RESULTS / 'distinguishability_k4_losses.csv').exists():
-        loss_curves()
+    main()

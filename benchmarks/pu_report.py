@@ -1,131 +1,152 @@
-"""Tables and figures of the privacy-utility benchmark."""
+"""Tables and figures of the privacy-utility benchmark, from its result frame.
+
+``METRICS`` lists the summary's columns: add ``(column, label, style)`` to show a new
+metric of the records (``style`` 'mean_sd' or 'seconds'). Paired deltas are taken on
+the same seeds (same splits) against a named baseline model and, for a regularized
+model, against its ``ablation`` (the same K without the regularizer).
+"""
 
 import numpy as np
 import pandas as pd
 
-from pu_config import LEAK_AUC, LEAK_TPR, MODELS
+from benchmarks.models import MODELS
+from benchmarks.report import format_delta, format_mean_sd, paired_delta, succeeded, values
 
-def to_markdown(frame):
-    """A GitHub markdown table (pandas' to_markdown needs tabulate, not installed)."""
-    def cell(value):
-        if isinstance(value, float):
-            return '-' if np.isnan(value) else f'{value:.3f}'
-        return str(value)
-    lines = ['| ' + ' | '.join(map(str, frame.columns)) + ' |',
-             '|' + '---|' * len(frame.columns)]
-    lines += ['| ' + ' | '.join(cell(v) for v in row) + ' |'
-              for row in frame.itertuples(index=False)]
-    return '\n'.join(lines)
+LEAK_AUC, LEAK_TPR = 0.60, 0.03
 
-
-
-# ------------------------------------------------------------------------ reporting
-SUMMARY_COLUMNS = {
-    'max_auc': 'max AUC (all attacks)', 'max_auc_bb': 'max AUC black-box',
-    'max_auc_wb': 'max AUC white-box', 'tpr1_max': 'TPR@1%FPR (max)',
-    'tstr_accuracy': 'TSTR acc.', 'tstr_auc': 'TSTR AUC', 'quality': 'Quality',
-    'fit_seconds': 'fit s', 'posthoc_auc': 'post-hoc comp. AUC',
-}
+METRICS = [
+    ('max_auc', 'max AUC (all attacks)', 'mean_sd'),
+    ('max_auc_bb', 'max AUC black-box', 'mean_sd'),
+    ('max_auc_wb', 'max AUC white-box', 'mean_sd'),
+    ('tpr1_max', 'TPR@1%FPR (max)', 'mean_sd'),
+    ('tstr_accuracy', 'TSTR acc.', 'mean_sd'),
+    ('tstr_auc', 'TSTR AUC', 'mean_sd'),
+    ('quality', 'Quality', 'mean_sd'),
+    ('fit_seconds', 'fit s', 'seconds'),
+    ('posthoc_auc', 'post-hoc comp. AUC', 'mean_sd'),
+]
+DELTA_METRIC = 'max_auc_bb'
 
 
-def summarize(frame):
+def _order(model):
+    names = list(MODELS)
+    return names.index(model) if model in names else len(names)
+
+
+def _cell(group, column, style, where):
+    series = values(group, column, where)
+    if series.empty:
+        return '-'
+    return f'{series.mean():.0f}' if style == 'seconds' else format_mean_sd(series)
+
+
+def summarize(frame: pd.DataFrame, baseline: str = 'k1') -> pd.DataFrame:
+    """The grid: mean ± sd over seeds per (table, setting, model), with paired deltas of
+    the strongest black-box attack against ``baseline`` and the model's ablation."""
     grid = frame[frame['phase'] == 'grid']
     if grid.empty:
         return pd.DataFrame()
+    against_baseline = f'Δ bb AUC vs {baseline} (± s.e.)'
+    against_ablation = 'Δ bb AUC vs λ=0 (± s.e.)'
     rows = []
-    order = list(MODELS)
     for (table, setting, model), group in grid.groupby(['table', 'setting', 'model']):
+        where = f'{table}/{setting}/{model}'
         row = {'table': table, 'setting': setting, 'model': model, 'runs': len(group)}
-        for column, label in SUMMARY_COLUMNS.items():
-            if column in group and group[column].notna().any():
-                values = group[column].dropna()
-                row[label] = (f'{values.mean():.3f} ± {values.std():.3f}' if len(values) > 1
-                              else f'{values.mean():.3f}')
-                if column == 'fit_seconds':
-                    row[label] = f'{values.mean():.0f}'
-            else:
-                row[label] = '-'
-        # Paired changes (same seeds, same splits) of the strongest black-box attack's AUC:
-        # against CTGAN (k1), and for a regularized model against lambda=0 at the same K.
+        for column, label, style in METRICS:
+            row[label] = _cell(group, column, style, where)
         here = grid[(grid['table'] == table) & (grid['setting'] == setting)]
-        spec = MODELS[model]
-        references = {'Δ bb AUC vs k1 (± s.e.)': 'k1'}
-        if spec['kind'] == 'privctgan' and spec['privacy_weight'] > 0:
-            references['Δ bb AUC vs λ=0 (± s.e.)'] = f"k{spec['n_partitions']}_l0"
-        for name in ('Δ bb AUC vs k1 (± s.e.)', 'Δ bb AUC vs λ=0 (± s.e.)'):
+        ablation = MODELS[model].ablation if model in MODELS else None
+        for name, reference in ((against_baseline, baseline), (against_ablation, ablation)):
             row[name] = '-'
-            if name not in references or references[name] == model:
-                continue
-            base = here[here['model'] == references[name]].set_index('seed')['max_auc_bb']
-            paired = (group.set_index('seed')['max_auc_bb'] - base).dropna()
-            if len(paired) > 1:
-                row[name] = f'{paired.mean():+.3f} ± {paired.std() / np.sqrt(len(paired)):.3f}'
-        if 'error' in group and group['error'].notna().any():
-            row['runs'] = f"{len(group)} ({group['error'].notna().sum()} failed)"
+            if reference and reference != model:
+                delta = paired_delta(group, here[here['model'] == reference], DELTA_METRIC,
+                                     where=f'{where} vs {reference}')
+                row[name] = format_delta(delta)
+        failed = len(group) - len(succeeded(group))
+        if failed:
+            row['runs'] = f'{len(group)} ({failed} failed)'
         rows.append(row)
     summary = pd.DataFrame(rows)
-    summary['_order'] = summary['model'].map({m: i for i, m in enumerate(order)})
+    summary['_order'] = summary['model'].map(_order)
     return summary.sort_values(['table', 'setting', '_order']).drop(columns='_order')
 
 
-def sweep_table(frame):
+def sweep_table(frame: pd.DataFrame, probe: str = 'k1', floor: str = 'real') -> pd.DataFrame:
+    """The sweep: the unregularized ``probe`` per setting, beside the noise floor."""
     sweep = frame[frame['phase'] == 'sweep']
     if sweep.empty:
         return pd.DataFrame()
     columns = ['table', 'setting', 'n_members', 'steps', 'batch_size', 'epochs', 'fit_seconds',
                'max_auc', 'best_attack', 'max_auc_bb', 'max_auc_wb', 'tpr1_max', 'tstr_auc',
                'quality']
-    floor = sweep[sweep['model'] == 'real'].set_index(['table', 'setting'])
-    table = sweep[sweep['model'] == 'k1'][[c for c in columns if c in sweep]].copy()
+    floors = sweep[sweep['model'] == floor].set_index(['table', 'setting'])
+    table = sweep[sweep['model'] == probe][[c for c in columns if c in sweep]].copy()
     keys = list(zip(table['table'], table['setting']))
-    table['floor_max_auc'] = [floor['max_auc'].get(key, np.nan) for key in keys]
-    table['floor_tpr1_max'] = [floor['tpr1_max'].get(key, np.nan) for key in keys]
+    table['floor_max_auc'] = [floors['max_auc'].get(key, np.nan) for key in keys]
+    table['floor_tpr1_max'] = [floors['tpr1_max'].get(key, np.nan) for key in keys]
     table['leaks'] = (table['max_auc'] >= LEAK_AUC) | (table['tpr1_max'] >= LEAK_TPR)
     return table.round(3)
 
 
-LABELS = {'real': 'real rows (floor)', 'ctgan': 'SDV CTGAN', 'k1': 'CTGAN (K=1, critic kept)'}
+def leaky_settings(sweep: pd.DataFrame, keep: int) -> list:
+    """The ``keep`` leakiest settings of one table's sweep rows: ``[(setting, leaks)]``;
+    when nothing leaks, the leakiest one, flagged ``False``."""
+    ranked = sweep.sort_values(['max_auc', 'steps'], ascending=[False, True])
+    leaks = (ranked['max_auc'] >= LEAK_AUC) | (ranked['tpr1_max'] >= LEAK_TPR)
+    chosen = ranked[leaks].head(keep)
+    if chosen.empty:
+        chosen = ranked.head(1)
+    return [(row.setting, bool(leak))
+            for (_, row), leak in zip(chosen.iterrows(), leaks.loc[chosen.index])]
 
 
-def label(model):
-    if model in LABELS:
-        return LABELS[model]
-    if model.startswith('k'):
-        k, weight = model[1:].split('_l')
-        return f'K={k}, λ={weight}'
-    method, epsilon = model.rsplit('_e', 1)
-    names = {'dpctgan': 'DP-CTGAN', 'patectgan': 'PATE-CTGAN', 'mst': 'MST'}
-    return f'{names[method]} ε={epsilon}'
+# ------------------------------------------------------------------------ figures
+def label(model: str) -> str:
+    return MODELS[model].label if model in MODELS else model
 
 
-def _color(model):
-    spec = MODELS[model]
-    if spec['kind'] == 'real':
-        return 'black'
-    if spec['kind'] == 'ctgan':
-        return 'tab:gray'
-    if spec['kind'] == 'dp':
+def _params(model):
+    return MODELS[model].params if model in MODELS else {}
+
+
+def _kind(model):
+    return MODELS[model].kind if model in MODELS else 'other'
+
+
+def color(model: str) -> str:
+    kind, params = _kind(model), _params(model)
+    if kind in ('real', 'ctgan'):
+        return {'real': 'black', 'ctgan': 'tab:gray'}[kind]
+    if kind == 'dp':
         return {'dpctgan': 'tab:red', 'patectgan': 'tab:orange', 'mst': 'tab:purple'}[
-            spec['method']]
-    if spec['n_partitions'] == 1:
+            params['method']]
+    if kind == 'privctgan' and params['n_partitions'] == 1:
         return 'tab:brown'
-    return {2: 'tab:blue', 4: 'tab:green', 8: 'tab:cyan'}[spec['n_partitions']]
+    return {2: 'tab:blue', 4: 'tab:green', 8: 'tab:cyan'}.get(params.get('n_partitions'),
+                                                              'tab:olive')
 
 
-def _marker(model):
-    spec = MODELS[model]
-    if spec['kind'] != 'privctgan' or spec['n_partitions'] == 1:
-        return {'real': '*', 'ctgan': 's', 'dp': 'D', 'privctgan': 's'}[spec['kind']]
-    return {0.0: 'o', 0.3: 'v', 1.0: '^', 3.0: 'P'}[spec['privacy_weight']]
+def marker(model: str) -> str:
+    kind, params = _kind(model), _params(model)
+    if kind != 'privctgan' or params['n_partitions'] == 1:
+        return {'real': '*', 'ctgan': 's', 'dp': 'D', 'privctgan': 's'}.get(kind, 'X')
+    return {0.0: 'o', 0.3: 'v', 1.0: '^', 3.0: 'P'}.get(params['privacy_weight'], 'X')
 
 
-def plot_frontier(frame, path):
+def _pyplot():
     import matplotlib
 
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    grid = frame[(frame['phase'] == 'grid') & frame['max_auc'].notna()]
+    return plt
+
+
+def plot_frontier(frame: pd.DataFrame, path) -> None:
+    """TSTR ROC AUC against the strongest attack, one panel per table and setting."""
+    plt = _pyplot()
+    grid = succeeded(frame[frame['phase'] == 'grid'])
+    grid = grid[grid['max_auc'].notna()]
     panels = list(grid.groupby(['table', 'setting']))
     if not panels:
         return
@@ -139,20 +160,20 @@ def plot_frontier(frame, path):
                 tstr_sd=('tstr_auc', 'std')).fillna(0.0)
             for model, point in stats.iterrows():
                 axis.errorbar(point['auc'], point['tstr'], xerr=point['auc_sd'],
-                              yerr=point['tstr_sd'],
-                              fmt=_marker(model), color=_color(model), ms=8, capsize=2,
-                              label=label(model))
+                              yerr=point['tstr_sd'], fmt=marker(model), color=color(model),
+                              ms=8, capsize=2, label=label(model))
                 axis.annotate(label(model), (point['auc'], point['tstr']), fontsize=7,
                               xytext=(4, 3), textcoords='offset points')
-            real_fit = group['trtr_auc'].mean()
-            axis.axhline(real_fit, color='k', lw=0.8, ls=':')
+            axis.axhline(group['trtr_auc'].mean(), color='k', lw=0.8, ls=':')
             axis.axvline(0.5, color='k', lw=0.8, ls=':')
             axis.set_xlabel(f'max ROC AUC of membership attacks ({title}); lower = more private')
             axis.set_ylabel('train-synthetic / test-real ROC AUC; higher = more useful')
             axis.set_title(f'{table}, {setting} (dotted: train on real / chance)', fontsize=10)
             axis.grid(alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    order = sorted(range(len(labels)), key=lambda i: list(map(label, MODELS)).index(labels[i]))
+    names = [label(m) for m in MODELS]
+    order = sorted(range(len(labels)),
+                   key=lambda i: names.index(labels[i]) if labels[i] in names else len(names))
     figure.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8,
                   loc='lower center', ncol=6, frameon=False)
     figure.suptitle('Privacy-utility frontier (mean ± sd over seeds)')
@@ -161,32 +182,30 @@ def plot_frontier(frame, path):
     plt.close(figure)
 
 
-def plot_jsd(curves, frame, path):
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
+def plot_jsd(curves: pd.DataFrame, frame: pd.DataFrame, path) -> None:
+    """The online classifier's JSD estimate per epoch, and the fresh classifier's."""
     if curves.empty:
         return
-    grid = frame[frame['phase'] == 'grid']
+    plt = _pyplot()
+    grid = succeeded(frame[frame['phase'] == 'grid'])
     panels = list(curves.groupby(['table', 'setting']))
     figure, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.8), squeeze=False)
     for axis, ((table, setting), group) in zip(axes[0], panels):
-        models = sorted(group['model'].unique(), key=list(MODELS).index)
-        for model, runs in ((m, group[group['model'] == m]) for m in models):
+        for model in sorted(group['model'].unique(), key=_order):
+            runs = group[group['model'] == model]
             mean = runs.groupby('epoch')['jsd_estimate'].mean()
             smooth = mean.rolling(5, min_periods=1, center=True).mean()
-            axis.plot(smooth.index, smooth.values, color=_color(model),
-                      ls={0.0: ':', 0.3: '-.', 1.0: '-', 3.0: '--'}[
-                          MODELS[model]['privacy_weight']],
+            params = _params(model)
+            axis.plot(smooth.index, smooth.values, color=color(model),
+                      ls={0.0: ':', 0.3: '-.', 1.0: '-', 3.0: '--'}.get(
+                          params.get('privacy_weight'), '-'),
                       label=f'{label(model)} (max log K = '
-                            f"{np.log(MODELS[model]['n_partitions']):.2f})")
+                            f"{np.log(params.get('n_partitions', 1)):.2f})")
             final = grid[(grid['table'] == table) & (grid['setting'] == setting)
                          & (grid['model'] == model)]
             if 'posthoc_jsd' in final and final['posthoc_jsd'].notna().any():
                 axis.plot([mean.index.max()], [final['posthoc_jsd'].mean()],
-                          _marker(model), color=_color(model), ms=9, mec='k')
+                          marker(model), color=color(model), ms=9, mec='k')
         axis.set_xlabel('epoch')
         axis.set_ylabel('JSD between components (nats)')
         axis.set_title(f'{table}, {setting}: lines = running estimate from the online '
@@ -198,11 +217,12 @@ def plot_jsd(curves, frame, path):
     plt.close(figure)
 
 
-def write_plotly(frame, path):
+def write_plotly(frame: pd.DataFrame, path) -> None:
     """The frontier as interactive plotly HTML (PNG export needs Chrome, absent offline)."""
     import plotly.express as px
 
-    grid = frame[(frame['phase'] == 'grid') & frame['max_auc'].notna()].copy()
+    grid = succeeded(frame[frame['phase'] == 'grid'])
+    grid = grid[grid['max_auc'].notna()].copy()
     if grid.empty:
         return
     stats = grid.groupby(['table', 'setting', 'model'], as_index=False).agg(

@@ -7,7 +7,7 @@ sdgym installed beside sdv 2.0, e.g. a throwaway venv that sees the project's ve
     python3 -m venv /tmp/venv-sdgym
     echo $PWD/.venv/lib/python3.11/site-packages > /tmp/venv-sdgym/lib/python3.11/site-packages/main.pth
     /tmp/venv-sdgym/bin/pip install sdgym
-    /tmp/venv-sdgym/bin/python benchmarks/sdgym_check.py       # ~2 min on one core
+    /tmp/venv-sdgym/bin/python -m benchmarks.sdgym_check    # ~2 min on one core
 
 It applies two import shims, writes two bundled tables (penguins, a 1,000-row sample
 of credit) as SDGym local datasets (``<root>/single_table/<name>/{metadata.json,
@@ -26,9 +26,8 @@ import types
 import zipfile
 from pathlib import Path
 
-from _common import load_table, quiet, single_thread
-
-RESULTS = Path(__file__).resolve().parent / 'results'
+from benchmarks.common import RESULTS, quiet, set_threads
+from benchmarks.tables import load_table
 
 
 def apply_shims():
@@ -85,8 +84,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--epochs', type=int, default=30)
     parser.add_argument('--out', default=str(RESULTS / 'sdgym_check.csv'))
+    parser.add_argument('--threads', type=int, default=1, help='torch and BLAS threads')
     args = parser.parse_args()
-    single_thread()
+    set_threads(args.threads)
     quiet()
     apply_shims()
     import sdgym

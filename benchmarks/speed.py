@@ -7,17 +7,50 @@ the fixed set-up (data transformer, first-call overheads). Models are interleave
 rounds), which other jobs on a shared machine disturb far less than wall time. On a GPU
 (``--device cuda``) read the wall-time column.
 
-    python benchmarks/speed.py                 # CPU, one thread (the 2-core default)
-    python benchmarks/speed.py --device cuda   # GPU when present
+    python -m benchmarks.speed --out benchmarks/results/speed_cpu.csv   # CPU, one thread
+    python -m benchmarks.speed --device cuda --out speed_gpu.csv        # GPU when present
+
+``--family`` picks the pair compared (``FAMILIES``: SDV's synthesizer and ours); add a
+``Family`` entry to time another pair, e.g. TVAE against PrivTVAE.
 """
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
-from _common import load_table, quiet, single_thread
+from benchmarks.common import ROOT, parse_assignments, quiet, set_threads
+from benchmarks.tables import load_table
+
+
+def sdv_ctgan(metadata, *, epochs, batch_size, device):
+    from sdv.single_table import CTGANSynthesizer
+
+    return CTGANSynthesizer(metadata, epochs=epochs, batch_size=batch_size,
+                            enable_gpu=device != 'cpu')
+
+
+def priv_ctgan(metadata, *, epochs, batch_size, device, **arguments):
+    from sdv_privgan import PrivCTGANSynthesizer
+
+    return PrivCTGANSynthesizer(metadata, epochs=epochs, batch_size=batch_size,
+                                device=device, seed=0, **arguments)
+
+
+@dataclass(frozen=True)
+class Family:
+    """SDV's synthesizer (the ratio's denominator) and ours, built alike."""
+
+    baseline_label: str
+    baseline: Callable
+    private_label: str
+    private: Callable
+
+
+FAMILIES = {'ctgan': Family('SDV CTGANSynthesizer', sdv_ctgan, 'PrivCTGAN', priv_ctgan)}
 
 
 def epoch_seconds(make, table, name, short, long):
@@ -26,54 +59,54 @@ def epoch_seconds(make, table, name, short, long):
     for epochs in (short, long):
         synthesizer = make(epochs)
         start, start_cpu = time.perf_counter(), time.process_time()
-        synthesizer.fit({name: table})  # warnings silenced by quiet()
+        synthesizer.fit({name: table})
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return (wall[1] - wall[0]) / (long - short), (cpu[1] - cpu[0]) / (long - short)
 
 
-def main():
+def models(family, metadata, args):
+    """Label -> ``make(epochs)``: the baseline first, then K x lambda, then variants."""
+    common = {'batch_size': args.batch_size, 'device': args.device}
+    made = {family.baseline_label: lambda e: family.baseline(metadata, epochs=e, **common)}
+    for k in args.partitions:
+        weight = 0.0 if k == 1 else 1.0
+        made[f'{family.private_label} K={k}, lambda={weight:g}'] = (
+            lambda e, k=k, weight=weight: family.private(
+                metadata, epochs=e, n_partitions=k, privacy_weight=weight, **common))
+    for variant in args.variants:  # K=2 with some settings changed
+        changes = parse_assignments(variant.split(','))
+        made[f'{family.private_label} K=2, lambda=1, {variant}'] = (
+            lambda e, changes=changes: family.private(
+                metadata, epochs=e, n_partitions=2, **common, **changes))
+    return made
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--family', default='ctgan', choices=list(FAMILIES))
     parser.add_argument('--table', default='credit')
     parser.add_argument('--rows', type=int, default=4000)
     parser.add_argument('--batch-size', type=int, default=400)
     parser.add_argument('--short', type=int, default=2)
     parser.add_argument('--long', type=int, default=12)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=1, help='torch threads (CPU)')
     parser.add_argument('--partitions', type=int, nargs='+', default=[1, 2, 4])
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--variants', nargs='*', default=['classifier_steps=5', 'ema_decay=0'],
                         help='K=2 models with arguments changed, e.g. replay_size=0 or '
                              'classifier_steps=5,replay_size=500')
     parser.add_argument('--out', default='benchmarks/results/speed.csv')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.device == 'cpu':
-        single_thread()
+        set_threads(args.threads)
     quiet()
-    from sdv.single_table import CTGANSynthesizer
-
-    from sdv_privgan import PrivCTGANSynthesizer
-
     table, metadata = load_table(args.table, args.rows)
-    gpu = args.device != 'cpu'
-    models = {'SDV CTGANSynthesizer': lambda e: CTGANSynthesizer(
-        metadata, epochs=e, batch_size=args.batch_size, enable_gpu=gpu)}
-    for k in args.partitions:
-        weight = 0.0 if k == 1 else 1.0
-        models[f'PrivCTGAN K={k}, lambda={weight:g}'] = (
-            lambda e, k=k, weight=weight: PrivCTGANSynthesizer(
-                metadata, epochs=e, batch_size=args.batch_size, n_partitions=k,
-                privacy_weight=weight, device=args.device, seed=0))
-    for variant in args.variants:  # K=2 with some settings changed
-        changes = {name: float(value) if '.' in value else int(value)
-                   for name, value in (item.split('=') for item in variant.split(','))}
-        models[f'PrivCTGAN K=2, lambda=1, {variant}'] = (
-            lambda e, changes=changes: PrivCTGANSynthesizer(
-                metadata, epochs=e, batch_size=args.batch_size, n_partitions=2,
-                device=args.device, seed=0, **changes))
+    made = models(FAMILIES[args.family], metadata, args)
     rows = []
     for repeat in range(args.repeats):  # interleaved, so load bursts hit every model
-        for label, make in models.items():
+        for label, make in made.items():
             wall, cpu = epoch_seconds(make, table, args.table, args.short, args.long)
             rows.append({'model': label, 'repeat': repeat, 'wall_seconds_per_epoch': wall,
                          'cpu_seconds_per_epoch': cpu})
@@ -82,13 +115,14 @@ def main():
     # disturb least; wall time is reported beside it. Median over the repeats.
     frame = pd.DataFrame(rows).groupby('model', sort=False).median().drop(columns='repeat')
     frame = frame.reset_index()
-    basis = 'wall_seconds_per_epoch' if gpu else 'cpu_seconds_per_epoch'
-    frame['ratio_to_ctgan'] = frame[basis] / frame[basis].iloc[0]
+    basis = 'wall_seconds_per_epoch' if args.device != 'cpu' else 'cpu_seconds_per_epoch'
+    frame[f'ratio_to_{args.family}'] = frame[basis] / frame[basis].iloc[0]
     frame.insert(0, 'device', args.device)
     frame.insert(1, 'rows', len(table))
     frame.insert(2, 'batch_size', args.batch_size)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(args.out, index=False)
+    out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
     print(frame.round(3).to_string(index=False))
 
 
