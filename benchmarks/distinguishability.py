@@ -110,7 +110,7 @@ def copies_as_partitions(table: pd.DataFrame, k: int, seed: int) -> pd.DataFrame
     labels. ``python -m benchmarks.selfcheck`` verifies that assumption on a small fit.
     """
     import torch
-    from sdv_privgan.regularizer import partition_rows
+    from sdv_privgan.game import partition_rows
 
     labels = partition_rows(len(table) * k, k, generator=torch.Generator().manual_seed(seed))
     source = np.empty(len(labels), dtype=int)

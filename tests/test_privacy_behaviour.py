@@ -30,8 +30,8 @@ def _fit(synthesizer, table):
 def test_regularizer_makes_components_indistinguishable_post_hoc(penguins):
     """Same seeds, data and budget (1,500 steps), defaults otherwise: a fresh classifier
     tells the two components apart far less when the regularizer is on. One seed's AUC
-    varies by ~0.03-0.05, so three paired seeds are averaged (benchmarks: 0.700 -> 0.573
-    on these seeds)."""
+    varies by ~0.03-0.05, so three paired seeds are averaged (on these seeds, with rows
+    drawn as the released model draws them: 0.599 -> 0.538)."""
     import numpy as np
 
     table, metadata = penguins
@@ -44,9 +44,9 @@ def test_regularizer_makes_components_indistinguishable_post_hoc(penguins):
             results.append(synthesizer.get_component_distinguishability(2000))
     auc_before = np.mean([result['auc'] for result in before])
     auc_after = np.mean([result['auc'] for result in after])
-    assert auc_before > 0.63
-    assert auc_after < auc_before - 0.05
-    assert auc_after < 0.62
+    assert auc_before > 0.58
+    assert auc_after < auc_before - 0.04
+    assert auc_after < 0.56
     assert np.mean([r['jsd'] for r in after]) < np.mean([r['jsd'] for r in before]) / 2
 
 
