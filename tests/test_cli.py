@@ -211,6 +211,7 @@ def test_report_prints_the_membership_verdict_when_the_report_has_one(workflow, 
      '--holdout-fraction must be strictly between 0 and 1'),
     (['metadata', '{folder}/data.csv', '--output', '{folder}/metadata.json'],
      'pass --overwrite'),
+    (['split', '{folder}/data.csv', '--threads', '0'], '--threads must be at least 1'),
 ])
 def test_user_mistakes_get_one_line_and_exit_code_2(workflow, argv, message):
     folder, _ = workflow

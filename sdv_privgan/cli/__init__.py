@@ -49,6 +49,8 @@ def _threads(count):
     import joblib
     import torch
 
+    if count < 1:
+        raise UsageError(f'--threads must be at least 1; got {count}.')
     torch.set_num_threads(count)
     joblib.parallel_config(backend='threading')
 

@@ -60,11 +60,14 @@ def _options_json(text):
     if not isinstance(options, dict):
         raise UsageError(f'--options must be a JSON object such as \'{{"n_partitions": 4}}\'; '
                          f'got {text}')
+    if 'verbose' in options:
+        raise UsageError('--options: verbose is set by the command line; pass --quiet to '
+                         'hide the progress bar.')
     known = _defaults()
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise UsageError(f'--options: unknown arguments {unknown}; PrivCTGANSynthesizer takes '
-                         f'{sorted(known)}.')
+                         f'{sorted(set(known) - {"verbose"})}.')
     # JSON has no tuples; layer sizes such as generator_dim are tuples in the class.
     return {name: tuple(value) if isinstance(value, list) else value
             for name, value in options.items()}
@@ -89,9 +92,10 @@ def constructor_arguments(args) -> dict:
     given = {name: getattr(args, name) for name in MODEL_OPTIONS
              if getattr(args, name, None) is not None}
     extra = _options_json(args.options) if args.options else {}
-    for name in sorted(set(given) & set(extra)):
-        raise UsageError(f"{name} is set both by --{name.replace('_', '-')} and in --options; "
-                         'give it once.')
+    twice = sorted(set(given) & set(extra))
+    if twice:
+        raise UsageError(f"{twice[0]} is set both by --{twice[0].replace('_', '-')} and in "
+                         '--options; give it once.')
     arguments = {**extra, **given}
     if arguments.get('device') is not None:
         _check_device(arguments['device'])

@@ -116,16 +116,16 @@ def _print_utility(utility, args):
 def _print_privacy(privacy):
     _print_properties('Privacy (1 = no measurable leakage)', privacy)
     if math.isnan(privacy.get_properties().set_index('Property')['Score']['Membership Inference']):
-        return None
+        return
     attacks = privacy.get_details('Membership Inference')
-    members = int(attacks['Candidates'].iloc[0]) // 2
+    members = len(privacy.get_membership_inference().is_member) // 2
+    shown = [column for column in ('Attack', 'AUC', 'TPR at 1% FPR', 'TPR at 0.1% FPR')
+             if column in attacks]
     print_table(f'Membership-inference attacks on {members} members and {members} non-members '
-                '(ROC AUC: 0.5 = chance, 1 = every member found)',
-                attacks[['Attack', 'AUC', 'TPR at 1% FPR', 'TPR at 0.1% FPR']])
+                '(ROC AUC: 0.5 = chance, 1 = every member found)', attacks[shown])
     verdict = membership_verdict(privacy)
     if verdict is not None:
         _print_verdict(verdict)
-    return attacks
 
 
 def _write_outputs(folder, utility, privacy):
