@@ -40,7 +40,7 @@ def run_image_demo(output_dir='privgan_image_demo', n_members=300, epochs=200, n
         keep_training_state=True, verbose=verbose, seed=seed)
     synthesizer.fit(members, member_labels)
     grid = synthesizer.save_sample_grid(output / 'samples.png')
-    synthesizer.get_loss_values_plot().write_html(output / 'losses.html')
+    synthesizer.get_loss_values_plot().write_html(output / 'losses.html', include_plotlyjs='directory')
     result = evaluate_image_synthesizer(synthesizer, members, member_labels, others,
                                         other_labels, seed=seed)
     if verbose:
