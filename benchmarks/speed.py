@@ -40,6 +40,20 @@ def priv_ctgan(metadata, *, epochs, batch_size, device, **arguments):
                                 device=device, seed=0, **arguments)
 
 
+def sdv_tvae(metadata, *, epochs, batch_size, device):
+    from sdv.single_table import TVAESynthesizer
+
+    return TVAESynthesizer(metadata, epochs=epochs, batch_size=batch_size,
+                           enable_gpu=device != 'cpu')
+
+
+def priv_tvae(metadata, *, epochs, batch_size, device, **arguments):
+    from sdv_privgan import PrivTVAESynthesizer
+
+    return PrivTVAESynthesizer(metadata, epochs=epochs, batch_size=batch_size,
+                               device=device, seed=0, **arguments)
+
+
 @dataclass(frozen=True)
 class Family:
     """SDV's synthesizer (the ratio's denominator) and ours, built alike."""
@@ -50,7 +64,8 @@ class Family:
     private: Callable
 
 
-FAMILIES = {'ctgan': Family('SDV CTGANSynthesizer', sdv_ctgan, 'PrivCTGAN', priv_ctgan)}
+FAMILIES = {'ctgan': Family('SDV CTGANSynthesizer', sdv_ctgan, 'PrivCTGAN', priv_ctgan),
+            'tvae': Family('SDV TVAESynthesizer', sdv_tvae, 'PrivTVAE', priv_tvae)}
 
 
 def epoch_seconds(make, table, name, short, long):
