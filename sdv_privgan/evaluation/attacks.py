@@ -243,4 +243,18 @@ ATTACK_LABELS = {
     'white_box_critic': 'White-box critic (LOGAN)',
     'white_box_contrast': 'White-box critic contrast',
     'white_box_classifier': 'White-box component classifier',
+    'latent_reconstruction': 'Latent reconstruction (model file)',
+    'latent_reconstruction_calibrated': 'Latent reconstruction, calibrated (model file)',
 }
+
+#: Prefix of the black-box attacks run on rows drawn from the saved model.
+DRAWN_PREFIX = 'drawn_'
+
+
+def attack_label(name):
+    """The human-readable name of an attack ID (the ID itself when it has none)."""
+    if name in ATTACK_LABELS:
+        return ATTACK_LABELS[name]
+    if name.startswith(DRAWN_PREFIX) and name[len(DRAWN_PREFIX):] in ATTACK_LABELS:
+        return f'{ATTACK_LABELS[name[len(DRAWN_PREFIX):]]} (rows drawn from the model)'
+    return name
