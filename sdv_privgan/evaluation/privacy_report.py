@@ -163,7 +163,7 @@ class PrivacyReport(BaseEvaluationReport):
             raise ValueError('rows_per_target and latent_attack attack the saved model: '
                              'pass the fitted synthesizer too.')
         model_access = {'rows_per_target': rows_per_target, 'latent_attack': latent_attack,
-                        'latent_options': latent_options}
+                        'latent_options': {'verbose': verbose, **(latent_options or {})}}
         shadow = None
         if shadow_synthesizer_factory is not None:
             shadow = {'synthesizer_factory': shadow_synthesizer_factory, **(shadow_options or {})}
