@@ -11,6 +11,7 @@ from sdv.metadata import Metadata
 
 from sdv_privgan.evaluation import (
     GeneratorAccess,
+    MembershipInferenceResult,
     PrivacyReport,
     draw_rows,
     generator_access,
@@ -33,32 +34,43 @@ def _seeded_fit(synthesizer, train, seed=0):
     return synthesizer
 
 
+def _penguin_split(data, seed):
+    return split_for_evaluation(data, n_members=N_MEMBERS, holdout_fraction=0.3,
+                                reference_fraction=0.2, seed=seed)
+
+
 @pytest.fixture(scope='module')
-def penguins():
+def penguin_data():
     from palmerpenguins import load_penguins
 
     data = load_penguins().dropna().reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         metadata = Metadata.detect_from_dataframes({'penguins': data})
-    split = split_for_evaluation(data, n_members=N_MEMBERS, holdout_fraction=0.3,
-                                 reference_fraction=0.2, seed=0)
-    return split, metadata
+    return data, metadata
+
+
+@pytest.fixture(scope='module')
+def penguins(penguin_data):
+    data, metadata = penguin_data
+    return _penguin_split(data, seed=0), metadata
+
+
+def _tiny_ctgan(metadata):
+    from sdv.single_table import CTGANSynthesizer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return CTGANSynthesizer(metadata, epochs=300, batch_size=10, pac=1, embedding_dim=16,
+                                generator_dim=(64, 64), discriminator_dim=(64, 64),
+                                generator_lr=2e-3, discriminator_lr=2e-3)
 
 
 @pytest.fixture(scope='module')
 def overfitted_ctgan(penguins):
     """Tens of rows, hundreds of epochs, pac=1: a CTGAN that memorises (about 7 s on one core)."""
-    from sdv.single_table import CTGANSynthesizer
-
     (train, _, _), metadata = penguins
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        synthesizer = CTGANSynthesizer(
-            metadata, epochs=300, batch_size=10, pac=1, embedding_dim=16,
-            generator_dim=(64, 64), discriminator_dim=(64, 64), generator_lr=2e-3,
-            discriminator_lr=2e-3)
-    return _seeded_fit(synthesizer, train)
+    return _seeded_fit(_tiny_ctgan(metadata), train)
 
 
 @pytest.fixture(scope='module')
@@ -82,13 +94,29 @@ def _attack(penguins, synthesizer, **kwargs):
             synthesizer=synthesizer, attacks=['dcr'], **kwargs)
 
 
-def test_latent_reconstruction_finds_the_overfitted_ctgan_rows(penguins, overfitted_ctgan):
-    result = _attack(penguins, overfitted_ctgan, latent_attack=True,
-                     latent_options={'calibrate': True})
-    latent = result.metrics['latent_reconstruction']
+def test_latent_reconstruction_finds_the_overfitted_ctgan_rows(penguin_data, penguins,
+                                                               overfitted_ctgan):
+    """How well one tiny CTGAN memorises varies a lot from split to split (AUC 0.64-0.83
+    over three splits of this setting), so two independent fits are pooled: each scores its
+    own 30 members and 30 non-members, 60 + 60 targets in all."""
+    data, metadata = penguin_data
+    second_split = _penguin_split(data, seed=1)
+    second = _seeded_fit(_tiny_ctgan(metadata), second_split.train, seed=1)
+    scores, labels = [], []
+    for (train, holdout, _), model in ((penguins[0], overfitted_ctgan), (second_split, second)):
+        targets = pd.concat([train, holdout.iloc[:N_MEMBERS]], ignore_index=True)
+        scores.append(latent_reconstruction_scores(generator_access(model), targets, seed=0))
+        labels.append(np.r_[np.ones(N_MEMBERS, bool), np.zeros(N_MEMBERS, bool)])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        pooled = MembershipInferenceResult(scores={'latent_reconstruction': np.concatenate(
+            scores)}, is_member=np.concatenate(labels))
+    latent = pooled.metrics['latent_reconstruction']
     assert latent['auc_low'] > 0.5, latent
-    assert 'latent_reconstruction_calibrated' in result.metrics
-    assert result.get_verdict()['n_attacks'] == 3
+    # The calibrated variant is offered for CTGAN, whose loss is a squared distance.
+    result = _attack(penguins, overfitted_ctgan, latent_attack=True,
+                     latent_options={'calibrate': True, 'n_steps': 20})
+    assert {'latent_reconstruction', 'latent_reconstruction_calibrated'} <= set(result.scores)
 
 
 def test_latent_reconstruction_finds_the_overfitted_tvae_rows(penguins, overfitted_tvae):

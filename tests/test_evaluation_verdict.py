@@ -169,8 +169,9 @@ def test_without_spare_real_rows_there_is_no_floor_and_the_score_is_relative_to_
     candidates = rng.normal(size=(600, 3))
     is_member = np.r_[np.ones(300, bool), np.zeros(300, bool)]
     result = membership_inference_from_arrays(candidates, is_member, rng.normal(size=(600, 3)),
-                                              attacks=['dcr'], n_bootstrap=0)
+                                              attacks=['dcr'], n_bootstrap=200)
     verdict = result.get_verdict()
     assert result.floor_scores == {} and np.isnan(verdict['floor_max_auc'])
+    assert verdict['max_auc_low'] < verdict['max_auc'] < verdict['max_auc_high']
     assert verdict['excess_auc'] == pytest.approx(verdict['max_auc'] - 0.5)
     assert not verdict['interval_excludes_floor']

@@ -136,6 +136,8 @@ def bootstrap_intervals(scores, is_member, n_bootstrap=1000, level=0.95, seed=0)
     """
     is_member = np.asarray(is_member, dtype=bool)
     names = list(scores)
+    if not names:
+        return {}
     matrix = _score_matrix([scores[name] for name in names], is_member)
     layouts = []
     for column in matrix.T:
