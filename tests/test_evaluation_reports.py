@@ -157,6 +157,11 @@ def test_bad_inputs_get_clear_errors_and_nothing_is_mutated(metadata, splits):
         report.generate(train, fresh, 'clients', real_holdout_data=holdout)
     with pytest.raises(ValueError, match='positive integer'):
         PrivacyReport(max_candidates=0)
+    with pytest.raises(ValueError, match='pass the fitted synthesizer'):
+        report.generate(train, fresh, metadata, real_holdout_data=holdout, rows_per_target=10)
+    with pytest.raises(TypeError, match='No generator access for FakeWhiteBoxSynthesizer'):
+        report.generate(train, fresh, metadata, real_holdout_data=holdout, latent_attack=True,
+                        synthesizer=FakeWhiteBoxSynthesizer(train))
     pd.testing.assert_frame_equal(train, split.train)
     pd.testing.assert_frame_equal(holdout, split.holdout)
 

@@ -22,6 +22,7 @@ from sdv_privgan.evaluation import plots
 from sdv_privgan.evaluation._inputs import aligned, check_table, resolve_metadata, sample_rows
 from sdv_privgan.evaluation._report_base import BaseEvaluationReport
 from sdv_privgan.evaluation.membership import has_white_box, run_membership_inference
+from sdv_privgan.evaluation.model_access import generator_access
 from sdv_privgan.evaluation.result import membership_details
 from sdv_privgan.evaluation.shadow import run_shadow_attack
 from sdv_privgan.evaluation.uncertainty import require_candidates
@@ -162,6 +163,8 @@ class PrivacyReport(BaseEvaluationReport):
         if (rows_per_target or latent_attack) and synthesizer is None:
             raise ValueError('rows_per_target and latent_attack attack the saved model: '
                              'pass the fitted synthesizer too.')
+        if latent_attack:
+            generator_access(synthesizer)  # an unsupported model fails here, before any work
         model_access = {'rows_per_target': rows_per_target, 'latent_attack': latent_attack,
                         'latent_options': {'verbose': verbose, **(latent_options or {})}}
         shadow = None
