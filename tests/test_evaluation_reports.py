@@ -315,5 +315,9 @@ def test_utility_report_errors_and_skips(metadata, splits):
                         target='défaut', task='clustering')
     report.generate(split.train, fresh, metadata, verbose=False)
     assert np.isnan(report.get_properties().set_index('Property')['Score']['ML Efficacy'])
+    with pytest.warns(UserWarning, match='ML Efficacy needs at least 10 holdout rows'):
+        report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout.iloc[:3],
+                        target='défaut', verbose=False)
+    assert np.isnan(report.get_properties().set_index('Property')['Score']['ML Efficacy'])
     with pytest.raises(ValueError, match='not computed'):
         report.get_visualization('ML Efficacy')

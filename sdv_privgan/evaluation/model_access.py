@@ -130,7 +130,8 @@ def draw_rows(synthesizer, n_rows, columns=None, chunk_size=10_000, verbose=Fals
             rows = synthesizer.sample(min(chunk_size, remaining))
             if isinstance(rows, dict):
                 if len(rows) != 1:
-                    raise ValueError('The synthesizer returned several tables; draw_rows needs one.')
+                    raise ValueError('The synthesizer returned several tables; '
+                                     'draw_rows needs one.')
                 rows = next(iter(rows.values()))
             if len(rows) == 0:
                 raise ValueError('The synthesizer returned no rows.')

@@ -255,7 +255,7 @@ class PrivacyReport(BaseEvaluationReport):
                 raise ValueError('The shadow-model attack needs reference rows to fit on.')
             result.shadow = run_shadow_attack(
                 tables['train'], non_members, reference, metadata, synthetic=tables['synthetic'],
-                seed=self.seed, verbose=verbose, **shadow)
+                **{'seed': self.seed, 'verbose': verbose, **shadow})
         self._membership = result
         return result.verdict['score'], membership_details(result)
 

@@ -104,7 +104,7 @@ class _ColumnLayout:
         return numerical, torch.stack(codes, dim=1) if codes else empty
 
     def mode_values(self, raw):
-        """Per numerical column and mode: the standardised value the output gives, and log p(mode)."""
+        """Per numerical column and mode: the standardised value of the output, and log p(mode)."""
         alpha = torch.tanh(raw[..., self.alpha_index])
         logits = raw[..., self.mode_index].masked_fill(~self.mode_valid, -math.inf)
         values = (4 * self.stds * alpha[..., None] + self.means - self.center[:, None])
@@ -231,7 +231,8 @@ def sdv_generator_access(synthesizer):
     for cls, access in ((CTGANSynthesizer, CTGANAccess), (TVAESynthesizer, TVAEAccess)):
         if isinstance(synthesizer, cls):
             if getattr(synthesizer, '_model', None) is None:
-                raise ValueError('The synthesizer is not fitted; the latent attack needs its model.')
+                raise ValueError('The synthesizer is not fitted; the latent attack needs '
+                                 'its model.')
             return access(synthesizer)
     raise TypeError(
         f'No generator access for {type(synthesizer).__name__}: the latent attack supports '
