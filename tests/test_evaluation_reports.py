@@ -78,6 +78,12 @@ def fresh_report(metadata, splits):
 def test_copied_training_rows_are_caught(copy_report):
     details = copy_report.get_details('Membership Inference')
     assert details['AUC'].max() > 0.95
+    verdict = copy_report.get_membership_verdict()
+    assert verdict['leakage_detected'] and verdict['p_value'] < 0.01
+    assert verdict['interval_excludes_floor']
+    assert verdict['max_auc_low'] > verdict['floor_max_auc'] + 0.3
+    summary = details.set_index('Attack ID').loc['max']
+    assert summary['Leakage detected'] and summary['AUC'] == verdict['max_auc']
     properties = copy_report.get_properties().set_index('Property')['Score']
     assert properties['Membership Inference'] < 0.1
     assert properties['New Row Synthesis'] == 0.0
@@ -89,9 +95,15 @@ def test_copied_training_rows_are_caught(copy_report):
 def test_fresh_rows_of_the_population_look_like_chance(fresh_report):
     details = fresh_report.get_details('Membership Inference').set_index('Attack ID')
     assert set(details.index) == {'dcr', 'dcr_calibrated', 'domias', 'classifier_ratio',
-                                  'mc_ball_count'}
+                                  'mc_ball_count', 'max'}
     for attack, auc in details['AUC'].items():
         assert abs(auc - 0.5) <= 0.07, attack
+        assert details.loc[attack, 'AUC low'] < 0.5 + 0.02 and details.loc[
+            attack, 'AUC high'] > 0.5 - 0.02, attack  # the interval reaches chance
+    verdict = fresh_report.get_membership_verdict()
+    assert not verdict['leakage_detected'] and verdict['p_value'] > 0.05
+    # The floor: the 300 reference rows split into 150 stand-ins and 150 reference rows.
+    assert verdict['n_floor_rows'] == 150 and abs(verdict['floor_max_auc'] - 0.5) < 0.1
     properties = fresh_report.get_properties().set_index('Property')['Score']
     assert properties['Membership Inference'] >= 0.86
     assert properties['New Row Synthesis'] == 1.0
@@ -103,6 +115,10 @@ def test_report_interface_figures_and_save_load(copy_report, tmp_path):
     for plot in ('roc', 'roc_log', 'histogram'):
         figure = copy_report.get_visualization('Membership Inference', plot=plot)
         assert isinstance(figure, go.Figure) and len(figure.data) >= 5
+    intervals = copy_report.get_visualization('Membership Inference', plot='auc')
+    assert [trace.name for trace in intervals.data] == ['Synthetic data',
+                                                        'Noise floor (real non-members)']
+    assert 'leakage detected' in intervals.layout.title.text
     assert isinstance(copy_report.get_visualization('DCR Overfitting Protection'), go.Figure)
     with pytest.raises(ValueError, match='plot must be'):
         copy_report.get_visualization('Membership Inference', plot='pie')
@@ -114,6 +130,7 @@ def test_report_interface_figures_and_save_load(copy_report, tmp_path):
     copy_report.save(path)
     loaded = PrivacyReport.load(path)
     pd.testing.assert_frame_equal(loaded.get_properties(), copy_report.get_properties())
+    assert loaded.get_membership_verdict() == copy_report.get_membership_verdict()
     with pytest.raises(TypeError, match='not a UtilityReport'):
         UtilityReport.load(path)
     with pytest.raises(ValueError, match='generate'):
@@ -140,8 +157,29 @@ def test_bad_inputs_get_clear_errors_and_nothing_is_mutated(metadata, splits):
         report.generate(train, fresh, 'clients', real_holdout_data=holdout)
     with pytest.raises(ValueError, match='positive integer'):
         PrivacyReport(max_candidates=0)
+    with pytest.raises(ValueError, match='pass the fitted synthesizer'):
+        report.generate(train, fresh, metadata, real_holdout_data=holdout, rows_per_target=10)
+    with pytest.raises(TypeError, match='No generator access for FakeWhiteBoxSynthesizer'):
+        report.generate(train, fresh, metadata, real_holdout_data=holdout, latent_attack=True,
+                        synthesizer=FakeWhiteBoxSynthesizer(train))
     pd.testing.assert_frame_equal(train, split.train)
     pd.testing.assert_frame_equal(holdout, split.holdout)
+
+
+def test_a_holdout_too_small_to_mean_anything_is_refused_loudly(metadata, splits):
+    split, fresh = splits
+    report = PrivacyReport(dcr_subsample=50, new_row_sample_size=20)
+    with pytest.warns(UserWarning, match='Membership Inference could not be computed: '
+                                         'membership inference needs at least 10'):
+        report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout.iloc[:1],
+                        verbose=False)
+    properties = report.get_properties().set_index('Property')['Score']
+    assert np.isnan(properties['Membership Inference'])
+    assert np.isnan(properties['DCR Overfitting Protection'])
+    assert 'DCR Overfitting Protection needs at least 10' in report.get_details(
+        'DCR Overfitting Protection')['Error'].iloc[0]
+    with pytest.raises(ValueError, match='not computed: ValueError: membership inference'):
+        report.get_membership_verdict()
 
 
 def test_without_holdout_membership_is_skipped_and_dict_metadata_works(metadata, splits):
@@ -186,6 +224,7 @@ def test_white_box_attacks_join_the_report(metadata, splits):
     assert synthesizer.calls >= 1
     assert details.loc['white_box_critic', 'AUC'] > 0.95
     assert abs(details.loc['white_box_classifier', 'AUC'] - 0.5) < 0.1
+    assert details.loc['white_box_critic', 'Oriented'] and not details.loc['dcr', 'Oriented']
     assert report.get_properties().set_index('Property')['Score']['Membership Inference'] < 0.1
     assert report.get_info()['white_box'] is True
 
@@ -198,7 +237,7 @@ def test_white_box_is_not_used_without_training_state(metadata, splits):
         report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout,
                         synthesizer=synthesizer, verbose=False)
     assert synthesizer.calls == 0
-    assert list(report.get_details('Membership Inference')['Attack ID']) == ['dcr']
+    assert list(report.get_details('Membership Inference')['Attack ID']) == ['dcr', 'max']
 
 
 def test_white_box_scores_an_overfitted_tiny_privctgan_above_chance():
@@ -275,6 +314,10 @@ def test_utility_report_errors_and_skips(metadata, splits):
         report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout,
                         target='défaut', task='clustering')
     report.generate(split.train, fresh, metadata, verbose=False)
+    assert np.isnan(report.get_properties().set_index('Property')['Score']['ML Efficacy'])
+    with pytest.warns(UserWarning, match='ML Efficacy needs at least 10 holdout rows'):
+        report.generate(split.train, fresh, metadata, real_holdout_data=split.holdout.iloc[:3],
+                        target='défaut', verbose=False)
     assert np.isnan(report.get_properties().set_index('Property')['Score']['ML Efficacy'])
     with pytest.raises(ValueError, match='not computed'):
         report.get_visualization('ML Efficacy')

@@ -1,14 +1,18 @@
 """Image evaluation: privGAN's top-members figure, downstream accuracy, the full evaluation."""
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from sdv_privgan.image import PrivImageSynthesizer
 from sdv_privgan.image.demo import split_digits
+from sdv_privgan.evaluation import MembershipInferenceResult
 from sdv_privgan.image.evaluation import (
-    downstream_accuracy, evaluate_image_synthesizer, monte_carlo_scores, summarize_attack,
-    top_members_accuracy)
+    downstream_accuracy, evaluate_image_synthesizer, image_membership_inference,
+    monte_carlo_scores, summarize_attack, top_members_accuracy)
 
 torch.set_num_threads(1)
 
@@ -57,6 +61,49 @@ def test_evaluate_image_synthesizer_reports_every_figure():
                                         n_synthetic=200, cnn_epochs=2)
     for key in ('white_box_critic_auc', 'white_box_classifier_auc', 'monte_carlo_auc',
                 'white_box_critic_top_members_accuracy', 'downstream_accuracy',
-                'downstream_accuracy_real', 'distinguishability_auc'):
+                'downstream_accuracy_real', 'distinguishability_auc', 'max_auc', 'p_value',
+                'floor_max_auc', 'white_box_critic_auc_low', 'dcr_calibrated_auc',
+                'leakage_detected'):
         assert 0 <= result[key] <= 1, key
     assert result['monte_carlo_top_members_chance'] == pytest.approx(64 / 192)
+    assert all(isinstance(value, float) for value in result.values())  # the demo prints them
+
+
+class _FakeImageModel:
+    """Samples its training images back (a memoriser); its 'critic' ranks members *low*."""
+
+    n_partitions = 1
+    keep_training_state = True
+
+    def __init__(self, members):
+        self.members = members
+
+    def sample(self, n):
+        return self.members[np.arange(n) % len(self.members)]
+
+    def get_white_box_scores(self, images, labels=None):
+        keys = {image.tobytes() for image in self.members}
+        seen = np.array([image.tobytes() in keys for image in images], dtype=float)
+        noise = np.random.default_rng(0).normal(0, 0.3, len(images))
+        return pd.DataFrame({'critic': -seen + noise, 'classifier': np.nan})
+
+
+def test_images_go_through_the_table_verdict_and_white_box_scores_are_oriented():
+    members, _, others, _ = split_digits(100, seed=3)
+    model = _FakeImageModel(members)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # 100 per side: the wide-interval warning
+        result, pool_scores = image_membership_inference(model, members, others[:400],
+                                                         n_synthetic=300)
+    assert isinstance(result, MembershipInferenceResult)
+    assert 'white_box_critic' in result.oriented
+    assert result.metrics['white_box_critic']['auc'] > 0.95  # flipped, as for tables
+    # The same direction on the whole pool (unflipped, members would rank last: about 0).
+    assert top_members_accuracy(pool_scores['white_box_critic'],
+                                np.r_[np.ones(100, bool), np.zeros(400, bool)]) > 0.8
+    verdict = result.get_verdict()
+    assert verdict['leakage_detected'] and verdict['interval_excludes_floor']
+    assert verdict['n_floor_rows'] == 150  # the 300 spare non-members, half of them
+    assert abs(verdict['floor_max_auc'] - 0.5) < 0.15
+    assert set(result.floor_scores) == {'dcr', 'dcr_calibrated', 'domias', 'classifier_ratio',
+                                        'mc_ball_count'}

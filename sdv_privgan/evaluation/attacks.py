@@ -182,7 +182,8 @@ def classifier_density_ratio(
     return np.log(probability) - np.log1p(-probability)
 
 
-def monte_carlo_ball_count(candidates, synthetic, reference=None, radius=None, quantile=0.1):
+def monte_carlo_ball_count(candidates, synthetic, reference=None, radius=None, quantile=0.1,
+                           max_rows=2000, seed=0):
     """Hilprecht et al. (2019): the share of synthetic rows within ``radius`` of each candidate.
 
     A synthesizer that memorised x puts more of its samples in a small ball
@@ -195,11 +196,19 @@ def monte_carlo_ball_count(candidates, synthetic, reference=None, radius=None, q
             ``quantile`` of the distances from the reference rows (or, without
             a reference, from the candidates) to their nearest synthetic row.
         quantile (float): See ``radius``.
+        max_rows (int): Most reference rows (drawn with ``seed``) the quantile is
+            estimated from; a few thousand fix a 10 % quantile well, and the search
+            from every reference row would cost more than the attack itself.
     """
     candidates, synthetic, reference = _check(candidates, synthetic, reference)
     closest = nearest_distances(candidates, synthetic)[:, 0]
     if radius is None:
-        calibration = closest if reference is None else nearest_distances(reference, synthetic)[:, 0]
+        if reference is None:
+            calibration = closest
+        else:
+            rows = np.random.default_rng(seed).choice(
+                len(reference), size=min(max_rows, len(reference)), replace=False)
+            calibration = nearest_distances(reference[np.sort(rows)], synthetic)[:, 0]
         radius = float(np.quantile(calibration, quantile))
     if radius <= 0:
         # Half the candidates sit on a synthetic row (a copy); any ball around
@@ -243,4 +252,18 @@ ATTACK_LABELS = {
     'white_box_critic': 'White-box critic (LOGAN)',
     'white_box_contrast': 'White-box critic contrast',
     'white_box_classifier': 'White-box component classifier',
+    'latent_reconstruction': 'Latent reconstruction (model file)',
+    'latent_reconstruction_calibrated': 'Latent reconstruction, calibrated (model file)',
 }
+
+#: Prefix of the black-box attacks run on rows drawn from the saved model.
+DRAWN_PREFIX = 'drawn_'
+
+
+def attack_label(name):
+    """The human-readable name of an attack ID (the ID itself when it has none)."""
+    if name in ATTACK_LABELS:
+        return ATTACK_LABELS[name]
+    if name.startswith(DRAWN_PREFIX) and name[len(DRAWN_PREFIX):] in ATTACK_LABELS:
+        return f'{ATTACK_LABELS[name[len(DRAWN_PREFIX):]]} (rows drawn from the model)'
+    return name

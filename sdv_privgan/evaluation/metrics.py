@@ -9,7 +9,7 @@ when its AUC is near 0.5).
 """
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve as _sk_roc_curve
+from sklearn.metrics import roc_curve as _sk_roc_curve
 
 def _check_inputs(scores, is_member):
     scores = np.asarray(scores, dtype=float).ravel()
@@ -80,19 +80,32 @@ def attack_metrics(scores, is_member):
         this model (it is reported as is, not flipped, so that a report is honest
         about which attacks work).
     """
-    scores, is_member = _check_inputs(scores, is_member)
-    fpr, tpr = roc_curve(scores, is_member)
+    return metrics_from_curve(*roc_curve(scores, is_member))
+
+
+def metrics_from_curve(fpr, tpr):
+    """:func:`attack_metrics` from an ROC curve of :func:`roc_curve` (no second pass)."""
+    # The trapezoid under the full step curve is the AUC with ties counted half,
+    # as roc_auc_score computes it.
     return {
-        'auc': float(roc_auc_score(is_member, scores)),
+        'auc': float(np.trapezoid(tpr, fpr)),
         'tpr_at_1pct_fpr': tpr_at_fpr(fpr, tpr, 0.01),
         'tpr_at_0.1pct_fpr': tpr_at_fpr(fpr, tpr, 0.001),
     }
 
 
-def privacy_score_from_auc(max_auc):
-    """Map the strongest attack's AUC to a 0..1 score, 1 = no attack beats chance.
+def privacy_score_from_auc(max_auc, floor_auc=0.5):
+    """Map the strongest attack's AUC to a 0..1 score, 1 = no attack beats the floor.
 
-    ``1 - 2 * max(AUC - 0.5, 0)``: an AUC at or below chance scores 1 and a
-    perfect attack scores 0, matching SDMetrics' convention that higher is better.
+    ``1 - max(AUC - floor, 0) / (1 - floor)``: an AUC at or below the floor
+    scores 1 and a perfect attack scores 0, matching SDMetrics' convention that
+    higher is better. The floor is what the same attacks reach with real rows
+    that are not members in place of the synthetic data; with the default 0.5
+    (chance) this is ``1 - 2 * max(AUC - 0.5, 0)``.
     """
-    return float(1.0 - 2.0 * max(float(max_auc) - 0.5, 0.0))
+    max_auc, floor_auc = float(max_auc), float(floor_auc)
+    if np.isnan(max_auc):
+        raise ValueError('max_auc is NaN; the attacks gave no usable scores.')
+    if not 0 <= floor_auc < 1:
+        raise ValueError(f'floor_auc must be in [0, 1); got {floor_auc}.')
+    return float(1.0 - max(max_auc - floor_auc, 0.0) / (1.0 - floor_auc))

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sdv_privgan.evaluation.attacks import ATTACK_LABELS
+from sdv_privgan.evaluation.attacks import attack_label
 
 _MEMBER_COLOR = '#d62728'
 _NON_MEMBER_COLOR = '#1f77b4'
@@ -27,7 +27,7 @@ def roc_figure(result, log_scale=False):
             fpr, tpr = np.maximum(fpr, floor), np.maximum(tpr, floor)
         figure.add_trace(
             go.Scatter(
-                x=fpr, y=tpr, mode='lines', name=f'{ATTACK_LABELS.get(name, name)} (AUC {auc:.3f})'
+                x=fpr, y=tpr, mode='lines', name=f'{attack_label(name)} (AUC {auc:.3f})'
             )
         )
     diagonal = [floor, 1] if log_scale else [0, 1]
@@ -39,12 +39,52 @@ def roc_figure(result, log_scale=False):
     )
     axis_type = 'log' if log_scale else 'linear'
     figure.update_layout(
-        title=f'Membership inference: ROC curves (max AUC {result.max_auc:.3f})',
+        title=f'Membership inference: ROC curves ({_verdict_title(result)})',
         xaxis={'title': 'False positive rate', 'type': axis_type},
         yaxis={'title': 'True positive rate', 'type': axis_type},
         legend={'yanchor': 'bottom', 'y': 0.02, 'xanchor': 'right', 'x': 0.98},
         template='plotly_white',
     )
+    return figure
+
+
+def _verdict_title(result):
+    verdict = result.verdict
+    outcome = 'leakage detected' if verdict['leakage_detected'] else 'no leakage detected'
+    floor = verdict['floor_max_auc']
+    floor_text = f', floor {floor:.3f}' if np.isfinite(floor) else ''
+    return (f"max AUC {verdict['max_auc']:.3f}{floor_text}, p = {verdict['p_value']:.3f}: "
+            f'{outcome}')
+
+
+def auc_interval_figure(result):
+    """Each attack's AUC with its 95 % interval, beside the noise floor's, titled with the verdict.
+
+    Args:
+        result (MembershipInferenceResult): From ``run_membership_inference``.
+    """
+    names = list(result.metrics)
+    labels = [attack_label(name) for name in names]
+    figure = go.Figure()
+    for title, metrics, color in (('Synthetic data', result.metrics, _MEMBER_COLOR),
+                                  ('Noise floor (real non-members)', result.floor_metrics,
+                                   _NON_MEMBER_COLOR)):
+        shown = [name for name in names if name in metrics]
+        if not shown:
+            continue
+        auc = np.array([metrics[name]['auc'] for name in shown])
+        low = np.array([metrics[name].get('auc_low', np.nan) for name in shown])
+        high = np.array([metrics[name].get('auc_high', np.nan) for name in shown])
+        figure.add_trace(go.Scatter(
+            x=auc, y=[labels[names.index(name)] for name in shown], mode='markers', name=title,
+            marker={'color': color, 'size': 9},
+            error_x={'type': 'data', 'symmetric': False, 'array': high - auc,
+                     'arrayminus': auc - low}))
+    figure.add_vline(x=0.5, line={'dash': 'dash', 'color': 'gray'})
+    figure.update_layout(
+        title=f'Membership inference: AUC with 95 % intervals ({_verdict_title(result)})',
+        xaxis={'title': 'ROC AUC (0.5 = chance)'}, yaxis={'autorange': 'reversed'},
+        template='plotly_white', height=140 + 40 * len(names))
     return figure
 
 
@@ -58,7 +98,7 @@ def score_histograms(result, attacks=None, bins=40):
     rows = math.ceil(len(names) / columns)
     figure = make_subplots(
         rows=rows, cols=columns,
-        subplot_titles=[ATTACK_LABELS.get(name, name) for name in names],
+        subplot_titles=[attack_label(name) for name in names],
     )
     for position, name in enumerate(names):
         scores = np.asarray(result.scores[name], dtype=float)

@@ -22,7 +22,10 @@ from sdv_privgan.evaluation import plots
 from sdv_privgan.evaluation._inputs import aligned, check_table, resolve_metadata, sample_rows
 from sdv_privgan.evaluation._report_base import BaseEvaluationReport
 from sdv_privgan.evaluation.membership import has_white_box, run_membership_inference
-from sdv_privgan.evaluation.metrics import privacy_score_from_auc
+from sdv_privgan.evaluation.model_access import generator_access
+from sdv_privgan.evaluation.result import membership_details
+from sdv_privgan.evaluation.shadow import run_shadow_attack
+from sdv_privgan.evaluation.uncertainty import require_candidates
 
 MEMBERSHIP_INFERENCE = 'Membership Inference'
 DCR_OVERFITTING = 'DCR Overfitting Protection'
@@ -57,15 +60,24 @@ def _numpy_global_seed(seed):
         np.random.set_state(state)
 
 
+def _check_positive(name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f'{name} must be a positive integer; got {value!r}.')
+
+
 class PrivacyReport(BaseEvaluationReport):
     """How much a synthetic table reveals about the rows it was trained on.
 
     Properties (each scored 0..1, higher = more private):
 
-    - ``Membership Inference``: ``1 - 2 * max(AUC - 0.5, 0)`` for the strongest
-      of the attacks (distance to closest record, calibrated, DOMIAS, classifier
-      density ratio, Monte-Carlo ball count, and the white-box critic and
-      component classifier when a synthesizer with its training state is given).
+    - ``Membership Inference``: ``1 - max(AUC - floor, 0) / (1 - floor)`` for the
+      strongest of the attacks (distance to closest record, calibrated, DOMIAS,
+      classifier density ratio, Monte-Carlo ball count; the white-box critic and
+      component classifier when a synthesizer with its training state is given;
+      the model-access attacks when asked for), where the floor is the largest
+      AUC the same attacks reach with real non-member rows in place of the
+      synthetic data. :meth:`get_membership_verdict` says whether the maximum is
+      significant (a permutation test, corrected for the number of attacks).
     - ``DCR Overfitting Protection``, ``DCR Baseline Protection``,
       ``New Row Synthesis``, ``Disclosure Protection``: SDMetrics' metrics.
 
@@ -76,19 +88,31 @@ class PrivacyReport(BaseEvaluationReport):
         dcr_subsample (int): Rows of each table handed to the SDMetrics DCR metrics.
         new_row_sample_size (int): Synthetic rows checked by NewRowSynthesis.
         disclosure_subsample (int): Rows of each table for DisclosureProtection.
-        seed (int): Seeds every subsample (the attacks' own draws use a fixed seed).
+        seed (int): Seeds every subsample, the bootstrap and the permutations (the
+            attacks' own draws use a fixed seed).
+        alpha (float): Level of the membership verdict.
+        n_bootstrap (int): Bootstrap replicates of the intervals.
+        n_permutations (int): Label shuffles of the verdict's permutation test.
     """
 
     PROPERTIES = (MEMBERSHIP_INFERENCE, DCR_OVERFITTING, DCR_BASELINE, DISCLOSURE, NEW_ROWS)
 
     def __init__(self, attacks=None, max_candidates=5000, dcr_subsample=1000,
-                 new_row_sample_size=500, disclosure_subsample=5000, seed=0):
+                 new_row_sample_size=500, disclosure_subsample=5000, seed=0, *, alpha=0.05,
+                 n_bootstrap=1000, n_permutations=1000):
         super().__init__()
         for name, value in (('max_candidates', max_candidates), ('dcr_subsample', dcr_subsample),
                             ('new_row_sample_size', new_row_sample_size),
-                            ('disclosure_subsample', disclosure_subsample)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f'{name} must be a positive integer; got {value!r}.')
+                            ('disclosure_subsample', disclosure_subsample),
+                            ('n_permutations', n_permutations)):
+            _check_positive(name, value)
+        if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
+            raise ValueError(f'n_bootstrap must be a non-negative integer; got {n_bootstrap!r}.')
+        if not 0 < alpha < 1:
+            raise ValueError(f'alpha must be strictly between 0 and 1; got {alpha!r}.')
+        self.alpha = alpha
+        self.n_bootstrap = n_bootstrap
+        self.n_permutations = n_permutations
         self.attacks = attacks
         self.max_candidates = max_candidates
         self.dcr_subsample = dcr_subsample
@@ -99,7 +123,9 @@ class PrivacyReport(BaseEvaluationReport):
 
     def generate(self, real_training_data, synthetic_data, metadata, real_holdout_data=None,
                  synthesizer=None, real_reference_data=None, known_column_names=None,
-                 sensitive_column_names=None, table_name=None, verbose=True):
+                 sensitive_column_names=None, table_name=None, verbose=True, *,
+                 rows_per_target=None, latent_attack=False, latent_options=None,
+                 shadow_synthesizer_factory=None, shadow_options=None):
         """Attack the synthetic data and compute SDMetrics' privacy metrics.
 
         Args:
@@ -118,7 +144,32 @@ class PrivacyReport(BaseEvaluationReport):
                 DisclosureProtection, skipped unless both are given.
             table_name (str or None): Which table of a multi-table metadata.
             verbose (bool): Show a progress bar and print the scores.
+            rows_per_target (int or None): The attacker holding the saved model: draw
+                this many rows per member candidate from ``synthesizer`` and run the
+                black-box attacks on them too (``drawn_*`` attacks). Off by default.
+            latent_attack (bool): Add the latent-reconstruction attack on the saved
+                generator or decoder (SDV's CTGAN and TVAE, or a synthesizer with
+                ``get_generator_access``). Off by default.
+            latent_options (dict or None): Options of
+                ``model_access.latent_reconstruction_scores`` (``n_steps``, ...).
+            shadow_synthesizer_factory (callable or None): Turns on the shadow-model
+                attack: a callable returning an unfitted synthesizer trained like
+                this one; its fits run on the reference rows (see ``shadow.py``).
+            shadow_options (dict or None): Options of ``shadow.run_shadow_attack``
+                (``n_targets``, ``n_shadow``, ``cache_folder``, ...).
         """
+        if rows_per_target is not None:
+            _check_positive('rows_per_target', rows_per_target)
+        if (rows_per_target or latent_attack) and synthesizer is None:
+            raise ValueError('rows_per_target and latent_attack attack the saved model: '
+                             'pass the fitted synthesizer too.')
+        if latent_attack:
+            generator_access(synthesizer)  # an unsupported model fails here, before any work
+        model_access = {'rows_per_target': rows_per_target, 'latent_attack': latent_attack,
+                        'latent_options': {'verbose': verbose, **(latent_options or {})}}
+        shadow = None
+        if shadow_synthesizer_factory is not None:
+            shadow = {'synthesizer_factory': shadow_synthesizer_factory, **(shadow_options or {})}
         table_name, table_dict = resolve_metadata(metadata, table_name)
         training = check_table(real_training_data, 'real_training_data', table_dict)
         columns = list(table_dict.get('columns', training.columns))
@@ -138,7 +189,7 @@ class PrivacyReport(BaseEvaluationReport):
         progress = self._start(len(self.PROPERTIES), verbose, 'Generating privacy report')
         if 'holdout' in tables:
             self._run_property(MEMBERSHIP_INFERENCE, progress, lambda: self._membership_property(
-                tables, table_dict, synthesizer, progress))
+                tables, table_dict, synthesizer, progress, model_access, shadow, verbose))
             self._run_property(DCR_OVERFITTING, progress, lambda: self._dcr_overfitting(
                 tables, table_dict, table_name, rng))
         else:
@@ -160,6 +211,8 @@ class PrivacyReport(BaseEvaluationReport):
             num_rows_real_holdout=len(tables['holdout']) if 'holdout' in tables else 0,
             white_box=has_white_box(synthesizer), seed=self.seed,
         )
+        if verbose and self._membership is not None:
+            print(f'\nMembership inference: {self._membership.describe_verdict()}.')
 
     @staticmethod
     def _check_disclosure_columns(known, sensitive, columns):
@@ -178,30 +231,37 @@ class PrivacyReport(BaseEvaluationReport):
         return known, sensitive
 
     # -- one method per property ---------------------------------------------------------------
-    def _membership_property(self, tables, table_dict, synthesizer, progress):
+    def _membership_property(self, tables, table_dict, synthesizer, progress, model_access,
+                             shadow, verbose):
         non_members, reference = tables['holdout'], tables.get('reference')
         if reference is None:
-            # Half the holdout becomes the reference: the calibrated attacks need
-            # population rows that are not candidates.
+            # Half the holdout becomes the reference: the calibrated attacks and the
+            # noise floor need population rows that are not candidates.
             order = np.random.default_rng(self.seed).permutation(len(non_members))
             half = len(order) // 2
             if half >= 1:
                 reference = non_members.iloc[np.sort(order[half:])]
                 non_members = non_members.iloc[np.sort(order[:half])]
+        metadata = {'columns': table_dict.get('columns', {})}
+        describe = (lambda step: progress.set_description(f'{MEMBERSHIP_INFERENCE}: {step}'))
         result = run_membership_inference(
-            tables['train'], non_members, tables['synthetic'], reference,
-            metadata={'columns': table_dict.get('columns', {})}, attacks=self.attacks,
-            synthesizer=synthesizer, max_candidates=self.max_candidates, seed=self.seed,
-            on_step=lambda step: progress.set_description(f'{MEMBERSHIP_INFERENCE}: {step}'),
-        )
+            tables['train'], non_members, tables['synthetic'], reference, metadata=metadata,
+            attacks=self.attacks, synthesizer=synthesizer, max_candidates=self.max_candidates,
+            seed=self.seed, on_step=describe, alpha=self.alpha, n_bootstrap=self.n_bootstrap,
+            n_permutations=self.n_permutations, **model_access)
+        if shadow is not None:
+            describe('Shadow-model attack')
+            if reference is None:
+                raise ValueError('The shadow-model attack needs reference rows to fit on.')
+            result.shadow = run_shadow_attack(
+                tables['train'], non_members, reference, metadata, synthetic=tables['synthetic'],
+                **{'seed': self.seed, 'verbose': verbose, **shadow})
         self._membership = result
-        score = privacy_score_from_auc(result.max_auc)
-        details = result.to_frame()
-        details['Score'] = [privacy_score_from_auc(auc) for auc in details['AUC']]
-        details['Candidates'] = len(result.is_member)
-        return score, details
+        return result.verdict['score'], membership_details(result)
 
     def _dcr_overfitting(self, tables, table_dict, table_name, rng):
+        require_candidates(len(tables['train']), len(tables['holdout']),
+                           what='DCR Overfitting Protection')
         # Equal-size training and holdout subsamples: SDMetrics warns (and the
         # "closer to training" share is biased) when the two differ in size.
         n_rows = min(self.dcr_subsample, len(tables['train']), len(tables['holdout']))
@@ -260,12 +320,26 @@ class PrivacyReport(BaseEvaluationReport):
         self._check_generated()
         return self._membership
 
+    def get_membership_verdict(self):
+        """Whether the attacks detect leakage, as a dict (see ``MembershipInferenceResult.get_verdict``).
+
+        At least: ``leakage_detected`` (bool), ``p_value``, ``max_auc`` with its
+        interval, ``floor_max_auc``, ``best_attack``.
+        """
+        self._check_generated()
+        if self._membership is None:
+            reason = self._details[MEMBERSHIP_INFERENCE]['Error'].iloc[0]
+            raise ValueError(f'{MEMBERSHIP_INFERENCE} was not computed: {reason}')
+        return self._membership.get_verdict()
+
     def get_visualization(self, property_name, plot='roc'):
         """A plotly Figure for one property.
 
         For ``'Membership Inference'``, ``plot`` is ``'roc'`` (ROC curve per
-        attack), ``'roc_log'`` (the same on log axes, for the low-FPR region)
-        or ``'histogram'`` (score distributions of members and non-members).
+        attack), ``'roc_log'`` (the same on log axes, for the low-FPR region),
+        ``'auc'`` (each attack's AUC with its 95 % interval beside the noise
+        floor, titled with the verdict) or ``'histogram'`` (score distributions
+        of members and non-members).
         The SDMetrics properties are shown as bar charts of their breakdown.
         """
         self._check_property(property_name)
@@ -273,10 +347,13 @@ class PrivacyReport(BaseEvaluationReport):
         if 'Error' in details and details['Error'].notna().any():
             raise ValueError(f'{property_name} was not computed: {details["Error"].iloc[0]}')
         if property_name == MEMBERSHIP_INFERENCE:
-            if plot not in ('roc', 'roc_log', 'histogram'):
-                raise ValueError(f"plot must be 'roc', 'roc_log' or 'histogram'; got {plot!r}.")
+            if plot not in ('roc', 'roc_log', 'auc', 'histogram'):
+                raise ValueError(
+                    f"plot must be 'roc', 'roc_log', 'auc' or 'histogram'; got {plot!r}.")
             if plot == 'histogram':
                 return plots.score_histograms(self._membership)
+            if plot == 'auc':
+                return plots.auc_interval_figure(self._membership)
             return plots.roc_figure(self._membership, log_scale=plot == 'roc_log')
         values = details.drop(columns=['Metric', 'Known columns', 'Sensitive columns'],
                               errors='ignore').iloc[0]

@@ -23,6 +23,7 @@ from sdv_privgan.evaluation._inputs import (
 )
 from sdv_privgan.evaluation._report_base import BaseEvaluationReport
 from sdv_privgan.evaluation.encoding import TabularEncoder
+from sdv_privgan.evaluation.uncertainty import MIN_CANDIDATES
 
 COLUMN_SHAPES = 'Column Shapes'
 COLUMN_PAIR_TRENDS = 'Column Pair Trends'
@@ -178,6 +179,10 @@ class UtilityReport(BaseEvaluationReport):
 
     def _efficacy(self, training, synthetic, holdout, target, task, table_dict):
         holdout = holdout[holdout[target].notna()]
+        if len(holdout) < MIN_CANDIDATES:
+            raise ValueError(
+                f'ML Efficacy needs at least {MIN_CANDIDATES} holdout rows with a {target!r} '
+                f'value to test on; got {len(holdout)}.')
         features_metadata = {'columns': {name: meta for name, meta in table_dict['columns'].items()
                                          if name != target}}
         encoder = TabularEncoder(features_metadata).fit(training.drop(columns=[target]))
