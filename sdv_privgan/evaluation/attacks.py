@@ -251,6 +251,7 @@ ATTACK_LABELS = {
     'mc_ball_count': 'Monte-Carlo ball count',
     'white_box_critic': 'White-box critic (LOGAN)',
     'white_box_contrast': 'White-box critic contrast',
+    'white_box_elbo': 'White-box encoder-decoder fit (ELBO)',
     'white_box_classifier': 'White-box component classifier',
     'latent_reconstruction': 'Latent reconstruction (model file)',
     'latent_reconstruction_calibrated': 'Latent reconstruction, calibrated (model file)',

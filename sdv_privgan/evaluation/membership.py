@@ -36,7 +36,7 @@ __all__ = ['MembershipInferenceResult', 'floor_split', 'has_white_box',
 
 #: Columns of ``get_white_box_scores`` and the attack names they become.
 WHITE_BOX_COLUMNS = {'critic': 'white_box_critic', 'critic_contrast': 'white_box_contrast',
-                     'classifier': 'white_box_classifier'}
+                     'elbo': 'white_box_elbo', 'classifier': 'white_box_classifier'}
 
 
 def has_white_box(synthesizer):
