@@ -241,10 +241,11 @@ def test_white_box_is_not_used_without_training_state(metadata, splits):
 
 
 def test_white_box_scores_an_overfitted_tiny_privctgan_above_chance():
-    """A deliberately overfitted model: 30 rows, many epochs, five critic steps per
-    generator step, no privacy term. A WGAN critic's memorization varies widely from
-    seed to seed (0.54-0.88 over these six seeds, mean 0.71), so the test averages six;
-    with no leakage the oriented AUC of 30 + 30 rows averages about 0.56."""
+    """A deliberately overfitted model: 30 rows, five critic steps per generator step, no
+    privacy term. The critic memorizes its rows early (100 epochs: 0.71-0.87 over seeds
+    0-5, mean 0.82; 500 epochs: 0.54-0.88, mean 0.71), and seed to seed it varies, so the
+    test averages three seeds; with no leakage the oriented AUC of 30 + 30 rows averages
+    about 0.56."""
     from palmerpenguins import load_penguins
 
     from sdv_privgan import PrivCTGANSynthesizer
@@ -254,10 +255,10 @@ def test_white_box_scores_an_overfitted_tiny_privctgan_above_chance():
         warnings.simplefilter('ignore')
         metadata = Metadata.detect_from_dataframes({'penguins': data})
     critic_aucs = []
-    for seed in range(6):
+    for seed in range(3):
         train, holdout, reference = split_for_evaluation(data, n_members=30, seed=seed)
         synthesizer = PrivCTGANSynthesizer(
-            metadata, epochs=500, batch_size=10, pac=1, n_partitions=2, privacy_weight=0.0,
+            metadata, epochs=100, batch_size=10, pac=1, n_partitions=2, privacy_weight=0.0,
             discriminator_steps=5, embedding_dim=32, generator_dim=(64, 64),
             discriminator_dim=(64, 64), classifier_dim=(32,), generator_lr=2e-3,
             discriminator_lr=2e-3, keep_training_state=True, seed=seed)
@@ -273,7 +274,7 @@ def test_white_box_scores_an_overfitted_tiny_privctgan_above_chance():
         assert {'white_box_critic', 'white_box_contrast', 'white_box_classifier'} <= set(
             details.index)
         critic_aucs.append(details.loc['white_box_critic', 'AUC'])
-    assert np.mean(critic_aucs) > 0.63
+    assert np.mean(critic_aucs) > 0.68
 
 
 # -- UtilityReport ---------------------------------------------------------------------------

@@ -28,25 +28,26 @@ def _fit(synthesizer, table):
 
 
 def test_regularizer_makes_components_indistinguishable_post_hoc(penguins):
-    """Same seeds, data and budget (1,500 steps), defaults otherwise: a fresh classifier
-    tells the two components apart far less when the regularizer is on. One seed's AUC
-    varies by ~0.03-0.05, so three paired seeds are averaged (on these seeds, with rows
-    drawn as the released model draws them: 0.599 -> 0.538)."""
+    """Same seeds, data and budget (1,000 steps of 20 rows per component), defaults
+    otherwise: a fresh classifier tells the two components apart less when the
+    regularizer is on. One seed's AUC varies by ~0.03-0.05, so three paired seeds are
+    averaged, and the gauge trains on 6,000 rows per component (here 0.613 -> 0.564;
+    the benchmark's 1,500 steps of 50 rows: 0.595 -> 0.534 over five seeds)."""
     import numpy as np
 
     table, metadata = penguins
     before, after = [], []
     for seed in (0, 1, 2):
-        budget = {'epochs': 500, 'batch_size': 100, 'n_partitions': 2, 'seed': seed}
+        budget = {'epochs': 134, 'batch_size': 40, 'n_partitions': 2, 'seed': seed}
         for weight, results in ((0.0, before), (1.0, after)):
             synthesizer = _fit(PrivCTGANSynthesizer(
                 metadata, privacy_weight=weight, **budget), table)
-            results.append(synthesizer.get_component_distinguishability(2000))
+            results.append(synthesizer.get_component_distinguishability(6000))
     auc_before = np.mean([result['auc'] for result in before])
     auc_after = np.mean([result['auc'] for result in after])
-    assert auc_before > 0.58
-    assert auc_after < auc_before - 0.04
-    assert auc_after < 0.56
+    assert auc_before > 0.59
+    assert auc_after < auc_before - 0.025
+    assert auc_after < 0.585
     assert np.mean([r['jsd'] for r in after]) < np.mean([r['jsd'] for r in before]) / 2
 
 
@@ -57,13 +58,15 @@ def _quality(table, metadata, synthetic):
 
 
 def test_one_partition_without_regularizer_matches_ctgan_quality(penguins):
-    """Equal epochs and batch size; SDV's CTGAN is seeded through torch and numpy. One
-    fit's quality varies by about 0.02 between seeds, so three seeds are averaged."""
+    """Equal epochs and batch size; SDV's CTGAN is seeded through torch and numpy. At 300
+    steps one fit's quality varies by about 0.03 between seeds, so three seeds are
+    averaged (here 0.710 against 0.691). That one step is CTGAN's is checked exactly in
+    test_components.py; this checks the whole fit and sampling path."""
     import numpy as np
     import torch
 
     table, metadata = penguins
-    settings = {'epochs': 200, 'batch_size': 100}
+    settings = {'epochs': 100, 'batch_size': 100}
     ours, theirs = [], []
     for seed in (0, 1, 2):
         synthesizer = _fit(PrivCTGANSynthesizer(  # exactly CTGAN: last weights released

@@ -17,6 +17,7 @@ from sdv.single_table.utils import detect_discrete_columns
 from sdv_privgan._compat import choose_device, field_transformers, validate_no_category_dtype
 from sdv_privgan.config import DEVICE, GameConfig, check_arguments
 from sdv_privgan.evaluation.distinguishability import component_gauge
+from sdv_privgan.game import seeded
 from sdv_privgan.losses import loss_values_plot
 from sdv_privgan.tabular.model import PrivTabularModel
 from sdv_privgan._version import __version__
@@ -96,9 +97,11 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
         ``auc`` (0.5 means indistinguishable), ``accuracy``, ``chance_accuracy``, ``jsd``
         and ``max_jsd`` (nats). This, not the training-time JSD estimate, is the privacy
         gauge: generators can dodge the classifier they train against, not a fresh one.
+        ``seed`` seeds both the rows drawn and the classifier.
         """
         self._check_fitted('Distinguishability')
-        return component_gauge(self._model, num_rows_per_component, seed=seed)
+        with seeded(seed, self._model._device):  # the same rows for the same seed
+            return component_gauge(self._model, num_rows_per_component, seed=seed)
 
     def sample_components(self, n_per_component):
         """Features of fresh rows of each component (the gauge's protocol)."""
