@@ -214,7 +214,7 @@ class TVAEAccess(_SDVAccess):
         _, log_modes, mean = layout.mode_values(output)
         raw_value = numerical * layout.scale + layout.center
         alpha = (raw_value[..., None] - layout.means) / (4 * layout.stds)
-        sigma = self._sigma[layout.alpha_index][:, None]
+        sigma = self._sigma[..., layout.alpha_index][..., None]  # (d,) or (K, 1, d) sigmas
         log_density = (-0.5 * ((alpha - mean[..., None]) / sigma) ** 2 - torch.log(sigma)
                        - 0.5 * math.log(2 * math.pi) - torch.log(4 * layout.stds))
         loss = -torch.logsumexp(log_modes + log_density, dim=-1).sum(dim=-1)

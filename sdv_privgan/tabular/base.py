@@ -34,6 +34,7 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
     _components = None
     _rules = {}
     _pac_argument = None  # the argument whose groups each component's batch must hold
+    _access = None  # the GeneratorAccess class of the released model
 
     def _checked(self):
         """``(GameConfig, options)`` from the current arguments; raises
@@ -107,6 +108,13 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
         """Features of fresh rows of each component (the gauge's protocol)."""
         self._check_fitted('Sampling components')
         return self._model.sample_components(n_per_component)
+
+    def get_generator_access(self):
+        """The released generators (decoders) for the latent-reconstruction attack of
+        ``sdv_privgan.evaluation`` (``PrivacyReport.generate(latent_attack=True)``): what
+        anyone holding the saved file can run."""
+        self._check_fitted('The latent attack')
+        return self._access(self)
 
     def get_white_box_scores(self, data):
         """Membership scores of rows from the kept training state (critics or encoders,

@@ -3,6 +3,7 @@ membership regularizer. Measured effects are in ``docs/benchmarks.md``."""
 
 from sdv_privgan.config import invalid
 from sdv_privgan.tabular import ctgan, tvae
+from sdv_privgan.tabular.access import PrivCTGANAccess, PrivTVAEAccess
 from sdv_privgan.tabular.base import PrivTabularSynthesizer
 
 _SHARED_ARGS = """
@@ -57,6 +58,7 @@ class PrivCTGANSynthesizer(PrivTabularSynthesizer):
     """
 
     _components = ctgan.CTGANComponents
+    _access = PrivCTGANAccess
     _rules = ctgan.RULES
     _pac_argument = 'pac'
 
@@ -120,6 +122,7 @@ class PrivTVAESynthesizer(PrivTabularSynthesizer):
     Args:""" + _SHARED_ARGS
 
     _components = tvae.TVAEComponents
+    _access = PrivTVAEAccess
     _rules = tvae.RULES
 
     def __init__(self, metadata, enforce_min_max_values=True, enforce_rounding=True,
