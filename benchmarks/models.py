@@ -59,6 +59,8 @@ class FitContext:
     n_synthetic: int = 1000
     dp_python: Optional[str] = None
     threads: int = 1
+    rows_per_target: Optional[int] = None
+    latent: bool = False
 
     @property
     def epochs(self) -> int:
@@ -147,6 +149,32 @@ def priv_ctgan(ctx, *, n_partitions, privacy_weight):
         **ctx.arguments_for(PrivCTGANSynthesizer), **ctx.regularizer)
 
 
+def sdv_tvae(ctx):
+    """SDV's ``TVAESynthesizer`` (its file holds the decoder: black box and model access)."""
+    import numpy as np
+    import torch
+    from sdv.single_table import TVAESynthesizer
+
+    synthesizer = TVAESynthesizer(ctx.metadata, epochs=ctx.epochs,
+                                  batch_size=ctx.regime.batch_size, enable_gpu=ctx.gpu,
+                                  **ctx.arguments_for(TVAESynthesizer))
+    torch.manual_seed(ctx.seed)  # SDV's TVAE takes no seed
+    np.random.seed(ctx.seed)
+    return synthesizer
+
+
+def priv_tvae(ctx, *, n_partitions, privacy_weight, **settings):
+    """``PrivTVAESynthesizer`` with the study's regularizer (``settings`` override it),
+    encoders kept (white box)."""
+    from sdv_privgan import PrivTVAESynthesizer
+
+    return PrivTVAESynthesizer(
+        ctx.metadata, epochs=ctx.epochs, batch_size=ctx.regime.batch_size,
+        n_partitions=n_partitions, privacy_weight=privacy_weight, keep_training_state=True,
+        seed=ctx.seed, device=ctx.device, enable_gpu=ctx.gpu,
+        **ctx.arguments_for(PrivTVAESynthesizer), **{**ctx.regularizer, **settings})
+
+
 def smartnoise(ctx, *, method, epsilon):
     """A smartnoise-synth baseline, fitted in its own interpreter (``pu_dp``)."""
     from benchmarks.pu_dp import SmartnoiseSynthesizer
@@ -180,6 +208,14 @@ for _k in (2, 4, 8):
             f'k{_k}_l{_weight:g}', priv_ctgan, kind='privctgan', label=f'K={_k}, λ={_weight:g}',
             params={'n_partitions': _k, 'privacy_weight': _weight}, inspect=component_gauge,
             ablation=f'k{_k}_l0' if _weight > 0 else None))
+register_model(Model('tvae', sdv_tvae, kind='tvae', label='SDV TVAE'))
+register_model(Model('tvae_k1', priv_tvae, kind='privtvae', label='TVAE (K=1, encoder kept)',
+                     params={'n_partitions': 1, 'privacy_weight': 0.0}))
+for _weight in (0.0, 1.0, 3.0, 10.0, 30.0):
+    register_model(Model(
+        f'tvae_k2_l{_weight:g}', priv_tvae, kind='privtvae', label=f'TVAE K=2, λ={_weight:g}',
+        params={'n_partitions': 2, 'privacy_weight': _weight}, inspect=component_gauge,
+        ablation='tvae_k2_l0' if _weight > 0 else None))
 _DP_NAMES = {'dpctgan': 'DP-CTGAN', 'patectgan': 'PATE-CTGAN', 'mst': 'MST'}
 for _epsilon in (1.0, 3.0, 10.0):
     for _method in ('dpctgan', 'patectgan', 'mst'):

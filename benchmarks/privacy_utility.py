@@ -1,4 +1,5 @@
-"""Privacy-utility benchmark: PrivCTGAN beside CTGAN and differentially private baselines.
+"""Privacy-utility benchmark: PrivCTGAN and PrivTVAE beside SDV's CTGAN and TVAE and
+differentially private baselines.
 
 Two phases per table, every run on a seeded members / non-members / reference split and
 evaluated alike (``pu_tasks``):
@@ -15,6 +16,8 @@ evaluated alike (``pu_tasks``):
     python -m benchmarks.privacy_utility --full --jobs 14    # every table / model, many cores
     python -m benchmarks.privacy_utility --tables churn --seeds 1 2 3 --models ctgan k1 k2_l1
     python -m benchmarks.privacy_utility --regimes ctgan_leaky --seeds 1 2   # no sweep
+    python -m benchmarks.privacy_utility --tables credit churn wage --regimes tvae_leaky \
+        --models real tvae tvae_k2_l0 tvae_k2_l10 --rows-per-target 100 --latent
 
 Each run is one JSON file under ``benchmarks/results/runs/<out>/`` (finished runs are
 skipped when the command is repeated; ``--fresh`` starts over); the CSV of every run
@@ -112,6 +115,12 @@ def parse_args(argv=None):
                         help='redo the summary and figures from the existing CSV')
     parser.add_argument('--regularizer', choices=list(REGULARIZERS), default='averaged',
                         help='regularizer settings (benchmarks.models.REGULARIZERS)')
+    parser.add_argument('--rows-per-target', type=int, default=None,
+                        help='the attacker who holds the saved model draws this many rows '
+                             'per member and attacks them too (drawn_* attacks)')
+    parser.add_argument('--latent', action='store_true',
+                        help='add the latent-reconstruction attack through the released '
+                             'generators (models that release them)')
     args = parser.parse_args(argv)
     args.command = ' '.join(sys.argv[1:] if argv is None else argv)
     args.profile_name = args.profile or ('quick' if args.quick else 'full' if args.full
@@ -183,7 +192,8 @@ def main(argv=None):
         print('smartnoise-synth venv not found (--dp-python): DP baselines skipped.')
         models = [model for model in models if model.kind != 'dp']
     options = {'regularizer': args.regularizer, 'device': args.device,
-               'dp_python': dp_python, 'threads': args.threads}
+               'dp_python': dp_python, 'threads': args.threads,
+               'rows_per_target': args.rows_per_target, 'latent': args.latent}
     if args.fresh and folder.exists():
         shutil.rmtree(folder)
     runner = Runner(folder, jobs=args.jobs, threads=args.threads)

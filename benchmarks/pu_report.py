@@ -17,7 +17,11 @@ LEAK_AUC, LEAK_TPR = 0.60, 0.03
 METRICS = [
     ('max_auc', 'max AUC (all attacks)', 'mean_sd'),
     ('max_auc_bb', 'max AUC black-box', 'mean_sd'),
+    ('floor_auc', 'floor AUC', 'mean_sd'),
+    ('max_auc_drawn', 'max AUC, drawn rows', 'mean_sd'),
+    ('max_auc_latent', 'latent reconstruction AUC', 'mean_sd'),
     ('max_auc_wb', 'max AUC white-box', 'mean_sd'),
+    ('leakage_detected', 'leakage detected (share of runs)', 'mean_sd'),
     ('tpr1_max', 'TPR@1%FPR (max)', 'mean_sd'),
     ('tstr_accuracy', 'TSTR acc.', 'mean_sd'),
     ('tstr_auc', 'TSTR AUC', 'mean_sd'),

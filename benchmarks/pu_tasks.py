@@ -36,6 +36,8 @@ class Cell:
     n_synthetic: int = N_SYNTHETIC
     dp_python: Optional[str] = None
     threads: int = 1
+    rows_per_target: Optional[int] = None   # the attacker who holds the file draws these
+    latent: bool = False                     # and runs the latent-reconstruction attack
 
     @property
     def key(self) -> tuple:
@@ -46,7 +48,8 @@ class Cell:
         return {'phase': self.phase, 'table': self.table.name,
                 'regime': self.regime.describe(), 'model': self.model.describe(),
                 'seed': self.seed, 'regularizer': REGULARIZERS[self.regularizer],
-                'device': self.device, 'n_synthetic': self.n_synthetic}
+                'device': self.device, 'n_synthetic': self.n_synthetic,
+                'rows_per_target': self.rows_per_target, 'latent': self.latent}
 
 
 def grid(phase, tables, regimes, models, seeds, **options) -> list:
@@ -72,27 +75,50 @@ def make_split(table: Table, n_members: int, seed: int):
     return data, metadata, train, holdout, reference, data.drop(index=used)
 
 
+#: Attack groups of the records: the synthetic table (black box), the rows the holder of
+#: the saved file draws, the latent reconstruction through its generators, the training
+#: state (white box).
+GROUPS = {'bb': lambda name: not name.startswith(('drawn_', 'latent_', 'white_box_')),
+          'drawn': lambda name: name.startswith('drawn_'),
+          'latent': lambda name: name.startswith('latent_'),
+          'wb': lambda name: name.startswith('white_box_')}
+
+
 def membership_metrics(ctx, synthetic, synthesizer) -> dict:
-    """Every attack's AUC and TPR at 1 % FPR, and their maxima (all, black, white box)."""
+    """Every attack's AUC (with its interval) and TPR at 1 % FPR, the maxima per group of
+    attacks, the noise floor and the calibrated verdict over all of them."""
     from sdv_privgan.evaluation import run_membership_inference
     from sdv_privgan.evaluation.membership import has_white_box
+    from sdv_privgan.evaluation.model_access import generator_access
 
+    latent = ctx.latent
+    if latent:
+        try:
+            generator_access(synthesizer)
+        except (TypeError, ValueError):
+            latent = False  # a model without released generators (the floor, DP baselines)
     table_dict = ctx.metadata.to_dict()['tables'][ctx.table]
+    with_model = has_white_box(synthesizer) or ctx.rows_per_target or latent
     result = run_membership_inference(
         ctx.train, ctx.holdout, synthetic, ctx.reference, metadata=table_dict,
-        synthesizer=synthesizer if has_white_box(synthesizer) else None, seed=ctx.seed)
-    record = {'n_candidates': len(result.is_member)}
-    black, white = [], []
+        synthesizer=synthesizer if with_model else None, seed=ctx.seed,
+        rows_per_target=ctx.rows_per_target, latent_attack=latent)
+    verdict = result.get_verdict()
+    record = {'n_candidates': len(result.is_member), 'max_auc': verdict['max_auc'],
+              'max_auc_low': verdict['max_auc_low'], 'max_auc_high': verdict['max_auc_high'],
+              'best_attack': verdict['best_attack'], 'floor_auc': verdict['floor_max_auc'],
+              'p_value': verdict['p_value'], 'leakage_detected': verdict['leakage_detected'],
+              'excess_auc': verdict['excess_auc']}
     for attack, metric in result.metrics.items():
         record[f'auc_{attack}'] = metric['auc']
         record[f'tpr1_{attack}'] = metric['tpr_at_1pct_fpr']
-        (white if attack.startswith('white_box') else black).append(attack)
-    aucs = {attack: metric['auc'] for attack, metric in result.metrics.items()}
-    record['max_auc'], record['best_attack'] = result.max_auc, result.best_attack
-    record['max_auc_bb'] = max(aucs[a] for a in black)
-    record['max_auc_wb'] = max(aucs[a] for a in white) if white else np.nan
+    for group, member in GROUPS.items():
+        names = [name for name in result.metrics if member(name)]
+        best = max(names, key=lambda name: result.metrics[name]['auc']) if names else None
+        record[f'max_auc_{group}'] = result.metrics[best]['auc'] if best else np.nan
+        record[f'tpr1_{group}'] = max(
+            (result.metrics[name]['tpr_at_1pct_fpr'] for name in names), default=np.nan)
     record['tpr1_max'] = max(m['tpr_at_1pct_fpr'] for m in result.metrics.values())
-    record['tpr1_bb'] = max(result.metrics[a]['tpr_at_1pct_fpr'] for a in black)
     return record
 
 
@@ -139,7 +165,11 @@ def execute(cell: Cell) -> dict:
         cell.table, cell.regime.n_members, cell.seed)
     ctx = FitContext(cell.table.name, metadata, train, holdout, reference, unused, data,
                      cell.regime, cell.seed, cell.device, REGULARIZERS[cell.regularizer],
-                     cell.n_synthetic, cell.dp_python, cell.threads)
+                     cell.n_synthetic, cell.dp_python, cell.threads,
+                     # the file's holder draws from models that release one (not the floor's
+                     # real rows; DP baselines sample once, in their own interpreter)
+                     cell.rows_per_target if cell.model.trains and cell.model.kind != 'dp'
+                     else None, cell.latent)
     record, curves, failure = base_record(cell, len(train)), [], None
     synthesizer = None
     try:
@@ -170,8 +200,9 @@ def execute(cell: Cell) -> dict:
 
 def show(record: dict) -> str:
     """The console line of one finished run."""
-    keys = ('fit_seconds', 'max_auc', 'best_attack', 'max_auc_bb', 'tpr1_max', 'tstr_auc',
-            'quality', 'posthoc_auc', 'error')
+    keys = ('fit_seconds', 'max_auc', 'best_attack', 'max_auc_bb', 'floor_auc', 'p_value',
+            'max_auc_drawn', 'max_auc_latent', 'tpr1_max', 'tstr_auc', 'quality',
+            'posthoc_auc', 'error')
     values = {k: record.get(k) for k in keys}
     return ' '.join(f'{k}={v:.3f}' if isinstance(v, float) else f'{k}={v}'
                     for k, v in values.items() if v is not None

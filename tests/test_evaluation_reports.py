@@ -304,6 +304,14 @@ def test_utility_report_copy_shuffled_and_regression(metadata, splits, tmp_path)
                     target='âge', verbose=False)
     assert list(report.get_details('ML Efficacy')['Metric']) == ['R2']
 
+    # Synthetic rows of a single class teach a constant: chance ROC AUC, no skill.
+    one_class = fresh.assign(défaut=fresh['défaut'].iloc[0])
+    report.generate(split.train, one_class, metadata, real_holdout_data=split.holdout,
+                    target='défaut', verbose=False)
+    details = report.get_details('ML Efficacy').set_index('Metric')
+    assert details.loc['ROC AUC', 'Train on synthetic'] == pytest.approx(0.5)
+    assert report.get_properties().set_index('Property')['Score']['ML Efficacy'] == 0.0
+
 
 def test_utility_report_errors_and_skips(metadata, splits):
     split, fresh = splits

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sdmetrics.reports import QualityReport
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, f1_score, r2_score, roc_auc_score
 
@@ -155,7 +156,7 @@ class UtilityReport(BaseEvaluationReport):
             raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}.")
         return task
 
-    def _fit_and_score(self, train, test, target, task, encoder, classes):
+    def _fit_and_score(self, train, test, target, task, encoder, classes, synthetic=False):
         train = train[train[target].notna()]
         if len(train) > self.max_train_rows:
             train = train.sample(self.max_train_rows, random_state=self.seed)
@@ -172,8 +173,11 @@ class UtilityReport(BaseEvaluationReport):
             return {'R2': r2_score(pd.to_numeric(test[target]).to_numpy(float), predicted)}
         labels = _labels(train[target])
         if len(np.unique(labels)) < 2:
-            raise ValueError(f'The training rows hold a single class of {target!r}; '
-                             'no classifier can be trained.')
+            if not synthetic:
+                raise ValueError(f'The training rows hold a single class of {target!r}; '
+                                 'no classifier can be trained.')
+            # Synthetic rows of one class teach a constant: score that (ROC AUC 0.5).
+            model = DummyClassifier(strategy='prior')
         model.fit(features, labels)
         return _classification_scores(model, test_features, _labels(test[target]), classes)
 
@@ -189,7 +193,8 @@ class UtilityReport(BaseEvaluationReport):
         classes = None
         if task == 'classification':
             classes = sorted(set(_labels(training[target].dropna())) | set(_labels(holdout[target])))
-        on_synthetic = self._fit_and_score(synthetic, holdout, target, task, encoder, classes)
+        on_synthetic = self._fit_and_score(synthetic, holdout, target, task, encoder, classes,
+                                           synthetic=True)
         on_real = self._fit_and_score(training, holdout, target, task, encoder, classes)
         details = pd.DataFrame({'Metric': list(on_real), TRAIN_SYNTHETIC: list(on_synthetic.values()),
                                 TRAIN_REAL: list(on_real.values())})
