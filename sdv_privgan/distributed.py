@@ -37,9 +37,11 @@ class Shard:
         self.device = torch.device(device)
         self.ids = torch.arange(rank, n_components, world_size)
         self.share = len(self.ids) / n_components
-        self._comm = self.device
-        if world_size > 1 and dist.get_backend() != 'nccl':
-            self._comm = torch.device('cpu')
+
+    @property
+    def _comm(self):
+        """Where collectives run: the device with NCCL, else the host (gloo)."""
+        return self.device if dist.get_backend() == 'nccl' else torch.device('cpu')
 
     @property
     def n_local(self):
@@ -102,26 +104,32 @@ class Shard:
         ``n_components``, component ``k`` from the rank that trained it; None elsewhere."""
         if self.world_size == 1:
             return module
-        kinds = _component_axes(module, self.n_local)
         state = {name: tensor.detach().cpu() for name, tensor in _tensors(module)}
         states = [None] * self.world_size if self.rank == 0 else None
         dist.gather_object(state, states, dst=0)
         if self.rank != 0:
             return None
-        whole = copy.deepcopy(module)
-        for name, kind in kinds.items():
-            value = states[0][name]
-            if kind != 'shared':
-                parts = [s[name].reshape(len(range(r, self.n_components, self.world_size)),
-                                         *(s[name].shape[1:] if kind == 'axis0' else (-1,)))
-                         for r, s in enumerate(states)]
-                value = parts[0].new_empty((self.n_components,) + parts[0].shape[1:])
-                for r, part in enumerate(parts):  # rank r trained components r, r + N, ...
-                    value[r::self.world_size] = part
-                if kind == 'flat':
-                    value = value.reshape(-1)
-            _replace(whole, name, value.to(self.device))
-        return whole
+        return assemble_components(module, states, self.n_components).to(self.device)
+
+
+def assemble_components(module, states, n_components):
+    """A copy of ``module`` (a batched module of rank 0's components) holding all
+    ``n_components``: ``states[r]`` are rank r's tensors (components r, r + N, ...)."""
+    world_size = len(states)
+    whole = copy.deepcopy(module)
+    for name, kind in _component_axes(module, len(range(0, n_components, world_size))).items():
+        value = states[0][name]
+        if kind != 'shared':
+            parts = [s[name].reshape(len(range(r, n_components, world_size)),
+                                     *(s[name].shape[1:] if kind == 'axis0' else (-1,)))
+                     for r, s in enumerate(states)]
+            value = parts[0].new_empty((n_components,) + parts[0].shape[1:])
+            for r, part in enumerate(parts):
+                value[r::world_size] = part
+            if kind == 'flat':
+                value = value.reshape(-1)
+        _replace(whole, name, value)
+    return whole
 
 
 def _tensors(module):
