@@ -40,8 +40,10 @@ class Shard:
 
     @property
     def _comm(self):
-        """Where collectives run: the device with NCCL, else the host (gloo)."""
-        return self.device if dist.get_backend() == 'nccl' else torch.device('cpu')
+        """Where collectives run: this process's GPU with NCCL, else the host (gloo)."""
+        if dist.get_backend() == 'nccl':
+            return torch.device('cuda', torch.cuda.current_device())
+        return torch.device('cpu')
 
     @property
     def n_local(self):

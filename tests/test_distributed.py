@@ -133,6 +133,8 @@ def test_each_rank_trains_only_on_its_own_partitions(two_ranks, model):
         assert seen['matched'] > 50  # real rows did reach the rank's critics or encoders
         assert seen['foreign'] == 0
         assert set(seen['partitions_seen']) == {k for k in range(seen['k']) if k % 2 == rank}
+        assert seen['encoded_foreign'] == 0  # other partitions' rows are never encoded
+    assert ranks[0][model]['encoded'] + ranks[1][model]['encoded'] == 240
     assert ranks[0][model]['partitions'] == ranks[1][model]['partitions']
     assert ranks[0][model]['losses'] == ranks[1][model]['losses']  # summed over ranks
     assert ranks[0][model]['classifier'] == pytest.approx(ranks[1][model]['classifier'])
@@ -184,10 +186,11 @@ def _worker(out):
         captured['partitions'] = original_partition_rows(*args, **kwargs)
         return captured['partitions']
 
-    def encode_table(transformer, data, layout, device, **kwargs):
-        captured['full'] = original_encode(transformer, data, layout, 'cpu')[
-            torch.arange(len(data))]
-        return original_encode(transformer, data, layout, device, **kwargs)
+    def encode_table(transformer, data, layout, device, rows=None, **kwargs):
+        table = original_encode(transformer, data, layout, device, rows=rows, **kwargs)
+        captured['positions'] = torch.as_tensor(rows)  # the table rows this rank encodes
+        captured['encoded'] = table[torch.arange(len(table))]
+        return table
 
     model.partition_rows, model.encode_table = partition_rows, encode_table
     for name, cls, components, network, k in [
@@ -201,6 +204,8 @@ def _worker(out):
         synthesizer.fit({'people': table})
         seen['partitions_seen'] = sorted(seen['partitions_seen'])
         seen['partitions'] = captured['partitions'].tolist()
+        owners = captured['partitions'][captured['positions']]
+        seen['encoded'], seen['encoded_foreign'] = len(owners), int((owners % 2 != rank).sum())
         seen['losses'] = synthesizer.get_loss_values().fillna(0).values.tolist()
         seen['classifier'] = classifier['sum']
         generator = synthesizer._model._components
@@ -223,21 +228,22 @@ def _worker(out):
 
 
 def _probe(components_class, network, captured, seen, rank):
-    """Count the inputs of every rank's ``network`` equal to a training row, and those of
-    a partition another rank trains."""
+    """Count the inputs of this rank's ``network`` equal to an encoded row it holds, and
+    those (of the table rows it encoded) of a partition another rank trains."""
     original = components_class.__init__
 
     def init(self, layout, data, partitions, *args):
         original(self, layout, data, partitions, *args)
 
         def hook(_, inputs):
-            full, owners = captured['full'], captured['partitions']
-            rows = inputs[0][..., :full.shape[1]].reshape(-1, full.shape[1])
-            hit_rows, hit_data = torch.nonzero((rows[:, None] == full[None]).all(-1),
+            encoded, owners = captured['encoded'], captured['partitions']
+            rows = inputs[0][..., :encoded.shape[1]].reshape(-1, encoded.shape[1])
+            hit_rows, hit_data = torch.nonzero((rows[:, None] == encoded[None]).all(-1),
                                                as_tuple=True)
+            partitions = owners[captured['positions'][hit_data]]
             seen['matched'] += len(hit_rows)
-            seen['foreign'] += int((owners[hit_data] % 2 != rank).sum())
-            seen['partitions_seen'] |= set(owners[hit_data].tolist())
+            seen['foreign'] += int((partitions % 2 != rank).sum())
+            seen['partitions_seen'] |= set(partitions.tolist())
         getattr(self, network).register_forward_pre_hook(hook)
         components_class.__init__ = original
 
