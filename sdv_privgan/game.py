@@ -9,7 +9,9 @@ weights, seeding, the step order, the epoch loop with one host synchronization p
 the weight average, what is released after ``fit``, and sampling from the mixture.
 
 A model plugs in through a small adapter (``ComponentModel``) that owns its networks and
-its own losses; the game owns the order in which they are updated.
+its own losses; the game owns the order in which they are updated. Sharded over processes
+(``sdv_privgan.distributed.Shard``), the adapter holds this process's components only and
+the game's losses are this process's shares, summed over the processes once per epoch.
 """
 
 import contextlib
@@ -20,6 +22,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from sdv_privgan.distributed import Shard
 from sdv_privgan.losses import LOSS_COLUMNS
 from sdv_privgan.regularizer import MembershipRegularizer, WeightAverage
 
@@ -120,12 +123,15 @@ class ComponentModel:
         generator_optimizer: the optimizer of everything ``generator_loss`` trains.
         average_buffers: average floating-point buffers too (batch-norm statistics of
             networks that sample in eval mode).
+        regularized: set by the game: whether ``generator_loss`` must return samples
+            (there is a classifier; also when this process holds a single component).
     """
 
     generator = None
     generator_optimizer = None
     average_buffers = False
     has_critic = True
+    regularized = True
 
     def steps_per_epoch(self, num_rows, batch_size):
         """Steps in one epoch (CTGAN's: one batch of rows per step, at least one)."""
@@ -133,7 +139,8 @@ class ComponentModel:
 
     def classifier(self):
         """A fresh component classifier: any module mapping a batch of classifier views
-        to K logits."""
+        to K logits. A sharded game asks ``classifier(n_classes=K)`` of an adapter that
+        holds fewer than the K components."""
         raise NotImplementedError
 
     def critic_step(self, m):
@@ -166,28 +173,43 @@ class ComponentGame:
     per component; one update of the component classifier on those samples (detached);
     the generators' update on their own loss plus the regularizer's term; the weight
     average. With one partition no classifier exists and the game is the model's own.
+
+    With a ``shard`` holding some of the ``config.n_partitions`` components, ``model`` is
+    the adapter of those; the model's own loss is weighted by their share so that each
+    generator's gradient is the one a single process would compute, and the classifier
+    is a replica kept identical on every process (see ``sdv_privgan.distributed``).
     """
 
-    def __init__(self, model, config, weights, device):
+    def __init__(self, model, config, weights, device, shard=None):
         self.model, self.config, self.device = model, config, torch.device(device)
         self.weights = weights.to(self.device)
+        self.shard = shard or Shard(config.n_partitions, device=self.device)
         self.regularizer = None
         if config.n_partitions > 1:
+            whole = self.shard.world_size == 1
+            classifier = model.classifier() if whole else \
+                model.classifier(n_classes=config.n_partitions)
             self.regularizer = MembershipRegularizer(
-                model.classifier(), config.n_partitions, self.weights,
-                weight=config.privacy_weight, form=config.privacy_loss,
+                self.shard.broadcast_module(classifier.to(self.device)), config.n_partitions,
+                self.weights, weight=config.privacy_weight, form=config.privacy_loss,
                 lr=config.classifier_lr, classifier_steps=config.classifier_steps,
-                replay_size=config.replay_size).to(self.device)
+                replay_size=config.replay_size, components=self.shard.ids,
+                reduce_gradients=None if whole else self.shard.reduce_gradients,
+            ).to(self.device)
+        model.regularized = self.regularizer is not None
         self.average = None
         if config.ema_decay:
             self.average = WeightAverage(model.generator, config.ema_decay,
                                          buffers=model.average_buffers)
 
     def step(self, m, regularize=True):
-        """One step; returns the four losses of ``LOSS_COLUMNS`` as one device tensor."""
+        """One step; returns the four losses of ``LOSS_COLUMNS`` (this process's shares)
+        as one device tensor."""
         model, nan = self.model, torch.full((), math.nan, device=self.device)
-        loss_d = model.critic_step(m)
+        share = self.shard.share
+        loss_d = model.critic_step(m) * share
         loss_g, samples = model.generator_loss(m)
+        loss_g = loss_g * share
         loss_c = jsd = nan
         if self.regularizer is not None:
             view = model.classifier_view(samples)
@@ -206,15 +228,17 @@ class ComponentGame:
         """Train for ``config.epochs`` epochs; returns the per-epoch mean losses.
 
         The losses stay on the device until an epoch ends: one host synchronization per
-        epoch, which is also where a non-finite loss stops training."""
-        config = self.config
+        epoch (and one sum over the processes), which is also where a non-finite loss
+        stops training."""
+        config, shard = self.config, self.shard
         m = m or config.component_batch
+        steps_per_epoch = shard.smallest(steps_per_epoch)  # every process steps together
         records = []
         epochs = tqdm(range(config.epochs), disable=not config.verbose, desc='Fitting')
         for epoch in epochs:
             regularize = epoch >= config.warmup_epochs
             totals = sum(self.step(m, regularize) for _ in range(steps_per_epoch))
-            values = (totals / steps_per_epoch).tolist()
+            values = (shard.sum(totals) / steps_per_epoch).tolist()
             self._check_finite(epoch, values)
             records.append([epoch] + values)
             if config.verbose:

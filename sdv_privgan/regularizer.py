@@ -70,6 +70,12 @@ class MembershipRegularizer(nn.Module):
       (bounded below, minimal when the classifier cannot tell the components apart).
     - ``estimate(samples)``: the JSD estimate on fresh samples, without any update.
 
+    Sharded over processes (``sdv_privgan.distributed``), each replica is given the
+    samples of some components only: ``components`` are their indices (all by default),
+    the losses and the estimate it returns are its share of the whole (they sum to the
+    whole over the replicas), and ``reduce_gradients(parameters)``, called after each
+    backward pass of the classifier, sums its gradients over the replicas.
+
     More ``classifier_steps`` per call of ``step`` and a replay buffer of earlier
     samples (``replay_size`` per component) keep the classifier from forgetting regions
     the generators moved away from, which is what makes the naive game cycle. Releasing
@@ -81,7 +87,7 @@ class MembershipRegularizer(nn.Module):
 
     def __init__(self, classifier, n_partitions, weights=None, weight=1.0, form='jsd',
                  lr=1e-3, betas=(0.5, 0.9), weight_decay=1e-6, classifier_steps=1,
-                 replay_size=0):
+                 replay_size=0, components=None, reduce_gradients=None):
         super().__init__()
         if form not in FORMS:
             raise ValueError(f"Invalid value '{form}' for form. Use one of {FORMS}.")
@@ -89,6 +95,10 @@ class MembershipRegularizer(nn.Module):
         self.n_partitions = n_partitions
         weights = torch.full((n_partitions,), 1.0 / n_partitions) if weights is None else weights
         self.register_buffer('weights', torch.as_tensor(weights, dtype=torch.float32))
+        components = torch.arange(n_partitions) if components is None else components
+        self.register_buffer('components', torch.as_tensor(components, dtype=torch.long))
+        self.share = len(self.components) / n_partitions
+        self.reduce_gradients = reduce_gradients
         self.prior_entropy = entropy(self.weights)
         self.weight = weight
         self.form = form
@@ -99,8 +109,7 @@ class MembershipRegularizer(nn.Module):
         self._replay_filled = 0
 
     def _flatten(self, samples):
-        labels = torch.arange(self.n_partitions, device=samples.device)
-        labels = labels.repeat_interleave(samples.shape[1])
+        labels = self.components.repeat_interleave(samples.shape[1])
         return samples.flatten(0, 1), labels
 
     def log_probs(self, samples):
@@ -139,23 +148,28 @@ class MembershipRegularizer(nn.Module):
         """Train the classifier on detached ``(K, m, ...)`` samples.
 
         Returns the last classifier loss and the JSD estimate on ``samples`` measured
-        before the update, both as 0-d tensors (no host synchronization)."""
+        before the update (this replica's shares), both as 0-d tensors (no host
+        synchronization)."""
         samples = samples.detach()
         m = samples.shape[1]
         batch = self._remember(samples)  # the fresh samples first in each component's rows
         for step in range(self.classifier_steps):
             log_probs, labels = self.log_probs(batch)
             if step == 0:  # before any update: the estimate on the fresh samples
-                own = log_probs.detach().gather(1, labels[:, None]).view(self.n_partitions, -1)
-                jsd = self.prior_entropy + own[:, :m].mean()
-            loss = functional.nll_loss(log_probs, labels)
+                own = log_probs.detach().gather(1, labels[:, None])
+                own = own.view(len(self.components), -1)
+                jsd = (self.prior_entropy + own[:, :m].mean()) * self.share
+            loss = functional.nll_loss(log_probs, labels) * self.share
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if self.reduce_gradients is not None:
+                self.reduce_gradients(self.classifier.parameters())
             self.optimizer.step()
         return loss.detach(), jsd
 
     def generator_loss(self, samples):
-        """The regularization term for the generators, already scaled by ``weight``."""
+        """The regularization term for the generators, already scaled by ``weight`` (this
+        replica's share of it)."""
         if self.weight == 0:
             return samples.new_zeros(())
         log_probs, labels = self.log_probs(samples)
@@ -163,7 +177,7 @@ class MembershipRegularizer(nn.Module):
             term = log_probs.gather(1, labels[:, None]).mean()
         else:
             term = -(log_probs * self.weights[None]).sum(1).mean()
-        return self.weight * term
+        return self.weight * term * self.share
 
     def reset_replay(self):
         self._replay, self._replay_filled = None, 0

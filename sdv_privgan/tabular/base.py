@@ -7,6 +7,7 @@ this package that wrote it, and loading a file of another format fails with both
 versions named instead of failing later.
 """
 
+import numbers
 import warnings
 
 from sdv.errors import NotFittedError, SamplingError, VersionError
@@ -15,15 +16,25 @@ from sdv.single_table.ctgan import LossValuesMixin
 from sdv.single_table.utils import detect_discrete_columns
 
 from sdv_privgan._compat import choose_device, field_transformers, validate_no_category_dtype
-from sdv_privgan.config import DEVICE, GameConfig, check_arguments
+from sdv_privgan.config import DEVICE, GameConfig, check_arguments, invalid
 from sdv_privgan.evaluation.distinguishability import component_gauge
 from sdv_privgan.game import seeded
 from sdv_privgan.losses import loss_values_plot
+from sdv_privgan.sampling import BATCH_SIZE, iter_chunks, output_path, write_chunks
+from sdv_privgan.tabular.encoded import TRANSFORMER_SAMPLE_SIZE
 from sdv_privgan.tabular.model import PrivTabularModel
 from sdv_privgan._version import __version__
 
 #: Bumped whenever a saved synthesizer of the previous format cannot be read.
 FILE_FORMAT = 2
+
+
+def _sample_size(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        invalid(name, value, 'None or an integer >= 1')
+    return int(value)
 
 
 class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
@@ -43,7 +54,9 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
         options = check_arguments(arguments, self._rules)
         pac = options[self._pac_argument] if self._pac_argument else None
         config = GameConfig.from_arguments(arguments, pac=pac, even_batch=pac is not None)
-        check_arguments(arguments, {'enable_gpu': GameConfig.RULES['verbose'], 'device': DEVICE})
+        check_arguments({'transformer_sample_size': TRANSFORMER_SAMPLE_SIZE, **arguments},
+                        {'enable_gpu': GameConfig.RULES['verbose'], 'device': DEVICE,
+                         'transformer_sample_size': _sample_size})
         return config, options
 
     def _validate(self, data):
@@ -70,7 +83,10 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
         discrete = detect_discrete_columns(self.metadata, processed_data,
                                            field_transformers(self))
         device = choose_device(self.enable_gpu, self.device)
-        self._model = PrivTabularModel(self._components, config, options, device)
+        self._model = PrivTabularModel(
+            self._components, config, options, device,
+            transformer_sample_size=_sample_size('transformer_sample_size', getattr(
+                self, 'transformer_sample_size', TRANSFORMER_SAMPLE_SIZE)))
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='.*Attempting to run cuBLAS.*')
             self._model.fit(processed_data, discrete_columns=discrete)
@@ -78,7 +94,56 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
     def _sample(self, num_rows, conditions=None):
         """Conditions are met by the model itself (see ``PrivTabularModel.sample``);
         SDV's reject sampling then checks them all."""
+        self._check_released()
         return self._model.sample(num_rows, conditions=conditions)
+
+    # ------------------------------------------------------------------ sampling at scale
+    def _check_released(self):
+        if self._model is not None and self._model._components is None:
+            raise SamplingError(
+                f'This synthesizer was fitted by several processes and this copy is from '
+                f'rank {self._model._rank}, which holds no released model: sample and save '
+                'it on rank 0.')
+
+    def sample(self, num_rows, main_table_name=None, max_tries_per_batch=100, batch_size=None,
+               output_folder_path=None):
+        """SDV's ``sample``: ``{table: DataFrame}``; with ``output_folder_path``, the rows
+        are also written to ``<folder>/<table>.csv`` batch by batch as SDV does (all rows
+        are still returned in memory: ``sample_to_folder`` does not keep them)."""
+        if self._fitted:
+            self._check_released()
+        return super().sample(num_rows, main_table_name=main_table_name,
+                              max_tries_per_batch=max_tries_per_batch, batch_size=batch_size,
+                              output_folder_path=output_folder_path)
+
+    def sample_batches(self, num_rows, batch_size=BATCH_SIZE, seed=None,
+                       max_tries_per_batch=100):
+        """``num_rows`` synthetic rows as an iterator of DataFrames of ``batch_size`` rows
+        (the last one shorter), drawn one at a time: memory does not grow with
+        ``num_rows``. Batch ``i`` is drawn with a seed derived from ``(seed, i)``, so the
+        same ``seed`` gives the same rows, also from ``sdv_privgan.sampling
+        .sample_parallel`` with any number of workers; ``seed=None`` draws one from the
+        synthesizer's sampling state (reproducible after ``reset_sampling``)."""
+        self._validate_fit_before_sample()
+        self._check_released()
+        return iter_chunks(self, num_rows, batch_size=batch_size, seed=seed,
+                           max_tries_per_batch=max_tries_per_batch)
+
+    def sample_to_folder(self, num_rows, output_folder_path, file_format='parquet',
+                         batch_size=BATCH_SIZE, seed=None, max_tries_per_batch=100,
+                         show_progress_bar=True):
+        """Write ``num_rows`` synthetic rows to ``<output_folder_path>/<table>.parquet``
+        (or ``.csv``) in batches of ``batch_size`` rows, with constant memory and a
+        progress bar; the rows are those of ``sample_batches`` with the same ``seed``.
+        Returns the path of the file (an existing one is never overwritten)."""
+        self._validate_fit_before_sample()
+        self._check_released()
+        path = output_path(output_folder_path, self._table_name, file_format)
+        batches = self.sample_batches(num_rows, batch_size=batch_size, seed=seed,
+                                      max_tries_per_batch=max_tries_per_batch)
+        write_chunks(batches, path, num_rows, file_format=file_format,
+                     show_progress_bar=show_progress_bar)
+        return path
 
     def add_constraints(self, constraints):
         """Add constraints, keeping categorical columns raw for the model (SDV 2.0 drops

@@ -48,9 +48,9 @@ class CTGANComponents(ComponentModel):
     def device(self):
         return self.layout.tanh_index.device
 
-    def classifier(self):
+    def classifier(self, n_classes=None):
         pac = self.options['classifier_pac']
-        return mlp_classifier(self.layout.feature_dim * pac, self.n_components,
+        return mlp_classifier(self.layout.feature_dim * pac, n_classes or self.n_components,
                               self.options['classifier_dim'])
 
     def _generate(self, cond, m):

@@ -1,21 +1,27 @@
 """The tabular model behind the synthesizers: ctgan's data transformer, K components of
 CTGAN or TVAE trained on the component game, and sampling from their mixture.
 
-Data flows one way: DataFrame -> ``DataTransformer`` -> one float tensor on the device ->
-per-partition batches -> the K components (``tabular/ctgan.py``, ``tabular/tvae.py``).
-Sampling goes back the same road in chunks.
+Data flows one way: DataFrame -> ``DataTransformer`` (fitted on a sample of a large
+table) -> the compact ``EncodedTable`` on the device -> per-partition batches -> the K
+components (``tabular/ctgan.py``, ``tabular/tvae.py``). Sampling goes back the same road
+in chunks. Under ``torchrun`` each process trains its share of the components on its
+partitions' rows only (``sdv_privgan.distributed``); rank 0 holds the released model.
 """
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import torch
-from ctgan.data_transformer import DataTransformer
 from ctgan.synthesizers.base import BaseSynthesizer, random_state
 
 from sdv_privgan._compat import choose_device, column_spans, fixed_mode_draws
+from sdv_privgan.config import invalid
+from sdv_privgan.distributed import current_shard
 from sdv_privgan.game import (
-    ComponentGame, partition_rows, partition_weights, sample_components, sample_mixture,
-    seeded)
+    ComponentGame, derived_seed, partition_rows, partition_weights, sample_components,
+    sample_mixture, seeded)
+from sdv_privgan.tabular.encoded import TRANSFORMER_SAMPLE_SIZE, encode_table, fit_transformer
 from sdv_privgan.tabular.layout import DataLayout
 
 MAX_TRIES = 100  # batches tried for conditional rows before returning what was found
@@ -27,16 +33,22 @@ class PrivTabularModel(BaseSynthesizer):
 
     Works on a DataFrame of any dtypes ctgan's ``DataTransformer`` accepts (no nulls in
     continuous columns). ``config`` is the checked ``GameConfig``, ``options`` the checked
-    arguments of the components.
+    arguments of the components; the transformer is fitted on ``transformer_sample_size``
+    rows (all when None or fewer); ``placement`` of the encoded table: ``'auto'``,
+    ``'device'`` or ``'host'`` (see ``EncodedTable``).
     """
 
-    def __init__(self, components, config, options, device='cpu'):
+    def __init__(self, components, config, options, device='cpu', *,
+                 transformer_sample_size=TRANSFORMER_SAMPLE_SIZE, placement='auto'):
         self.components_class = components
         self.config = config
         self.options = options
+        self.transformer_sample_size = transformer_sample_size
+        self.placement = placement
         self._device = torch.device(device)
         self._transformer = self._layout = self._components = self._regularizer = None
         self._weights = None
+        self._rank = 0
         self.loss_values = None
 
     @property
@@ -45,22 +57,46 @@ class PrivTabularModel(BaseSynthesizer):
 
     def fit(self, train_data, discrete_columns=()):
         """Fit on a DataFrame; ``discrete_columns`` as in ``ctgan.CTGAN.fit``."""
-        config, device = self.config, self._device
-        with seeded(config.seed, device):
-            self._transformer = DataTransformer()
-            self._transformer.fit(train_data, discrete_columns)
-            data = torch.as_tensor(self._transformer.transform(train_data),
-                                   dtype=torch.float32, device=device)
+        config = self.config
+        shard = current_shard(config.n_partitions, self._device)
+        if shard.world_size > 1 and config.keep_training_state:
+            invalid('keep_training_state', True, 'False when the components are trained by '
+                    f'{shard.world_size} processes: no process holds every critic')
+        device = self._device = shard.device
+        seed = config.seed if shard.world_size == 1 else shard.broadcast_object(
+            lambda: config.seed if config.seed is not None else derived_seed(
+                np.random.SeedSequence().entropy))
+        with seeded(seed, device):
+            # Fitted once, on rank 0: every process must encode the rows alike.
+            self._transformer = shard.broadcast_object(lambda: fit_transformer(
+                train_data, discrete_columns, self.transformer_sample_size,
+                seed=None if seed is None else derived_seed(seed, 1)))
             self._layout = DataLayout(self._transformer).to(device)
             k = config.n_partitions
-            partitions = partition_rows(len(data), k).to(device)
+            partitions = partition_rows(len(train_data), k)  # alike on every process
             self._weights = partition_weights(partitions, k)
-            components = self.components_class(self._layout, data, partitions, config,
+            own, local = shard.local_rows(partitions)
+            rows = None if shard.world_size == 1 else torch.nonzero(own).squeeze(1).numpy()
+            table = encode_table(self._transformer, train_data, self._layout, device,
+                                 rows=rows, placement=self.placement)
+            table.category_counts = shard.sum(table.counts())
+            if shard.rank:  # other noise and initial weights than rank 0's
+                torch.manual_seed(derived_seed(seed, shard.rank))
+                np.random.seed(derived_seed(seed, shard.rank) % 2**32)
+            mine = dataclasses.replace(config, n_partitions=shard.n_local,
+                                       batch_size=config.component_batch * shard.n_local)
+            components = self.components_class(self._layout, table, local.to(device), mine,
                                                self.options, device)
-            game = ComponentGame(components, config, self._weights, device)
-            self.loss_values = game.fit(components.steps_per_epoch(len(data), config.batch_size))
-            game.release()
-        self._components, self._regularizer = components, game.regularizer
+            del table
+            game = ComponentGame(components, config, self._weights, device, shard)
+            steps = components.steps_per_epoch(int(own.sum()), mine.batch_size)
+            self.loss_values = game.fit(steps)
+            generator = shard.gather_components(game.release())
+        self._rank = shard.rank
+        self._components, self._regularizer = None, game.regularizer
+        if generator is not None:  # rank 0 holds the released model
+            components.generator, components.n_components = generator, k
+            self._components = components
         return self
 
     # ------------------------------------------------------------------ sampling

@@ -41,6 +41,11 @@ _SHARED_ARGS = """
         seed (int or None):
             Seed for training (partitioning, initialization, batches); with a seed,
             fitting on CPU is reproducible. Defaults to None.
+        transformer_sample_size (int or None):
+            Rows the data transformer (CTGAN's Gaussian mixtures per continuous column and
+            one-hot encoders) is fitted on when the table has more: a random sample plus
+            the rows that hold every category and each column's extremes. None fits it on
+            all rows, as CTGAN does. Defaults to 100,000.
 """
 
 
@@ -70,7 +75,8 @@ class PrivCTGANSynthesizer(PrivTabularSynthesizer):
                  enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
                  classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=1,
                  classifier_pac=1, replay_size=500, ema_decay=0.995, warmup_epochs=0,
-                 keep_training_state=False, device=None, seed=None):
+                 keep_training_state=False, device=None, seed=None,
+                 transformer_sample_size=100_000):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locales=locales)
         self.embedding_dim = embedding_dim
@@ -100,6 +106,7 @@ class PrivCTGANSynthesizer(PrivTabularSynthesizer):
         self.keep_training_state = keep_training_state
         self.device = device
         self.seed = seed
+        self.transformer_sample_size = transformer_sample_size
         self._checked()
 
     def _checked(self):
@@ -131,7 +138,7 @@ class PrivTVAESynthesizer(PrivTabularSynthesizer):
                  enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
                  classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=1,
                  replay_size=500, ema_decay=0.995, warmup_epochs=0, keep_training_state=False,
-                 device=None, seed=None):
+                 device=None, seed=None, transformer_sample_size=100_000):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding)
         self.embedding_dim = embedding_dim
@@ -155,4 +162,5 @@ class PrivTVAESynthesizer(PrivTabularSynthesizer):
         self.keep_training_state = keep_training_state
         self.device = device
         self.seed = seed
+        self.transformer_sample_size = transformer_sample_size
         self._checked()
