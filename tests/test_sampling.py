@@ -131,7 +131,6 @@ def test_a_copy_from_another_rank_cannot_sample(fitted):
 
 
 def test_parallel_workers_draw_the_same_rows_as_one_process(saved, tmp_path):
-    pytest.importorskip('dask')
     from sdv.utils import load_synthesizer
 
     with warnings.catch_warnings():
@@ -149,7 +148,6 @@ def test_parallel_workers_draw_the_same_rows_as_one_process(saved, tmp_path):
 
 
 def test_parallel_sampling_refuses_a_primary_key(tmp_path):
-    pytest.importorskip('dask')
     table = make_mixed_table(120, seed=1).assign(id=range(120))
     metadata = mixed_metadata(table)
     metadata.update_column('id', table_name='people', sdtype='id')
