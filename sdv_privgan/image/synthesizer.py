@@ -36,6 +36,9 @@ class PrivImageSynthesizer:
         epochs (int): passes over the training images (each partition once per epoch).
         batch_size (int): images per step over all components (``batch_size // K`` each).
         conditional (bool or 'auto'): class-conditional generation; 'auto' = when labels exist.
+        classifier_blur (int): the component classifier sees the images average-pooled by
+            this factor (1: full resolution).
+        classifier_spectral_norm (bool): spectral normalization of the classifier's layers.
         privacy_loss ('uniform' or 'jsd'): the regularizer's generator term (see
             ``MembershipRegularizer``).
         warmup_epochs (int): epochs before the regularizer's term reaches the generators
@@ -51,7 +54,7 @@ class PrivImageSynthesizer:
     def __init__(self, n_partitions=2, privacy_weight=1.0, epochs=300, batch_size=64,
                  generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=2e-4, latent_dim=64,
                  generator_width=64, discriminator_width=64, classifier_width=32,
-                 conditional='auto', privacy_loss='uniform', classifier_steps=1,
+                 classifier_blur=1, classifier_spectral_norm=False, conditional='auto', privacy_loss='uniform', classifier_steps=1,
                  replay_size=256, warmup_epochs=0, ema_decay=0.0, image_size=None,
                  keep_training_state=False,
                  enable_gpu=True, device=None, verbose=False, seed=None):
@@ -66,6 +69,8 @@ class PrivImageSynthesizer:
         self.generator_width = generator_width
         self.discriminator_width = discriminator_width
         self.classifier_width = classifier_width
+        self.classifier_blur = classifier_blur
+        self.classifier_spectral_norm = classifier_spectral_norm
         self.conditional = conditional
         self.privacy_loss = privacy_loss
         self.classifier_steps = classifier_steps
@@ -125,7 +130,8 @@ class PrivImageSynthesizer:
         data = fmt.to_model(images)
 
         config, options = self._checked()
-        seed = secrets.randbits(62) if config.seed is None else config.seed
+        # numpy seeds its global generator with 32 bits (game.seeded), torch with 64.
+        seed = secrets.randbits(32) if config.seed is None else config.seed
         device, k = self._device(), config.n_partitions
         with seeded(seed, device):
             partitions = partition_rows(n, k)
@@ -233,10 +239,12 @@ class PrivImageSynthesizer:
         self._check_fitted()
         return component_gauge(self, n_per_component, seed=seed)
 
-    def sample_components(self, n_per_component):
-        """Flattened images and label one-hots of ``n_per_component`` fresh samples of each
-        component, ``(K, n, features)`` (the gauge's protocol); labels are drawn with the
-        training class frequencies, the same for every component."""
+    def sample_component_images(self, n_per_component):
+        """``n_per_component`` fresh images of each component, as ``sample`` releases them
+        (the training images' format), ``(K, n, *image shape)``, and their labels ``(K, n)``
+        (None for an unconditional model). Labels are drawn with the training class
+        frequencies, the same for every component; the draw is fixed by the fit's seed and
+        ``n_per_component``."""
         self._check_fitted()
         k = self.n_partitions
         rng = torch.Generator().manual_seed(derived_seed(self._seed, n_per_component))
@@ -245,9 +253,22 @@ class PrivImageSynthesizer:
         if self._classes is not None:
             probs = self._components.class_probs.cpu()
             codes = torch.multinomial(probs, len(components), True, generator=rng).numpy()
-        features = self._generate(components, codes, rng).flatten(1).numpy()
-        if codes is not None:
-            features = np.hstack([features, np.eye(len(self._classes))[codes]])
+        images = self._format.from_model(self._generate(components, codes, rng).numpy())
+        labels = None if codes is None else self._classes[codes].reshape(k, n_per_component)
+        return images.reshape(k, n_per_component, *images.shape[1:]), labels
+
+    def sample_components(self, n_per_component):
+        """The gauge's protocol, ``(K, n, features)``: the released images of
+        ``sample_component_images`` back in model space (so uint8 images are compared as
+        the user gets them, quantized, not as the generator's floats), flattened, and the
+        label one-hots."""
+        images, labels = self.sample_component_images(n_per_component)
+        k = self.n_partitions
+        features = self._format.to_model(images.reshape(k * n_per_component, *images.shape[2:]))
+        features = features.reshape(k * n_per_component, -1)
+        if labels is not None:
+            codes = np.searchsorted(self._classes, labels.reshape(-1))
+            features = np.hstack([features, np.eye(len(self._classes), dtype=np.float32)[codes]])
         return features.reshape(k, n_per_component, -1)
 
     @torch.no_grad()
@@ -284,7 +305,8 @@ class PrivImageSynthesizer:
                 part = slice(start, start + len(batch))
                 critic[part] = torch.maximum(critic[part], torch.sigmoid(scores).max(0).values.cpu())
                 if regularizer is not None:
-                    probs = regularizer.classifier.eval()(inputs).softmax(1)
+                    view = model.classifier_view(inputs[None])[0]
+                    probs = regularizer.classifier.eval()(view).softmax(1)
                     confidence[part] = torch.maximum(confidence[part], probs.max(1).values.cpu())
         if regularizer is None:
             confidence[:] = float('nan')
