@@ -327,3 +327,17 @@ def test_image_gauges_tell_components_apart_only_when_they_differ():
     for view in ('pixels', 'blurred'):
         assert same[view]['auc'] < 0.65 and differ[view]['auc'] > 0.95
     assert same['features']['auc'] < 0.65
+
+
+def test_demo_summary_reads_side_by_side():
+    from sdv_privgan.image.demo import FIGURES, summary
+
+    plain = {key: 0.6 for _, _, key, _ in FIGURES if not key.startswith('gauge')}
+    plain.update(monte_carlo_top_members_chance=0.1, downstream_accuracy_real=0.88)
+    private = {key: 0.55 for _, _, key, _ in FIGURES}
+    text = summary(plain, private, 2, 1.0)
+    assert 'Privacy: membership-inference attacks' in text and 'Utility' in text
+    assert 'plain GAN' in text and 'K=2, λ=1' in text
+    gauge = next(line for line in text.splitlines() if 'content features' in line)
+    assert gauge.split()[-2:] == ['-', '0.550']  # no gauge for one component
+    assert 'white_box' not in text and '_auc' not in text  # labels, not result keys
