@@ -289,7 +289,8 @@ def report(results: pd.DataFrame) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--full', action='store_true',
-                        help='Fashion-MNIST, 6,000 members, 30 epochs, batch 64 (for a GPU)')
+                        help='Fashion-MNIST (6,000 members of 60,000), 30 epochs, batch 64, '
+                             '5,000 synthetic images, no same-images control (for a GPU)')
     parser.add_argument('--data', choices=['digits', 'fashion'], default='digits')
     parser.add_argument('--data-dir', default=None, help='folder of the Fashion-MNIST IDX files')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
@@ -297,10 +298,10 @@ def main(argv=None):
     parser.add_argument('--epochs', type=int, default=None, help='default 600 (digits)')
     parser.add_argument('--batch-size', type=int, default=None, help='default 32 (digits)')
     parser.add_argument('--n-synthetic', type=int, default=None, help='default 1000 (digits)')
-    parser.add_argument('--cnn-epochs', type=int, default=20)
+    parser.add_argument('--cnn-epochs', type=int, default=None, help='default 20 (digits)')
     parser.add_argument('--partitions', type=int, nargs='+', default=[2])
     parser.add_argument('--weights', type=float, nargs='+', default=[0.0, 1.0])
-    parser.add_argument('--baselines', nargs='*', choices=list(BASELINES), default=list(BASELINES),
+    parser.add_argument('--baselines', nargs='*', choices=list(BASELINES), default=None,
                         help='plain GAN, K=2 lambda=0, and the same-images control')
     parser.add_argument('--device', default=None)
     parser.add_argument('--synthesizer-args', nargs='+', default=[], metavar='NAME=VALUE',
@@ -311,11 +312,12 @@ def main(argv=None):
     parser.add_argument('--out', default='benchmarks/results/image_privacy_10pct.csv')
     parser.add_argument('--fresh', action='store_true', help='delete earlier run files')
     args = parser.parse_args(argv)
-    full = dict(data='fashion', epochs=30, batch_size=64, n_synthetic=10000)
-    digits = dict(epochs=600, batch_size=32, n_synthetic=1000)
-    defaults = full if args.full else digits
-    for name, value in defaults.items():
-        if getattr(args, name) in (None, 'digits'):
+    full = dict(data='fashion', epochs=30, batch_size=64, n_synthetic=5000, cnn_epochs=10,
+                baselines=['plain', 'lambda0'])
+    digits = dict(epochs=600, batch_size=32, n_synthetic=1000, cnn_epochs=20,
+                  baselines=list(BASELINES))
+    for name, value in (full if args.full else digits).items():
+        if getattr(args, name) is None or (name == 'data' and args.full):
             setattr(args, name, value)
     set_threads(args.threads)
     quiet()
