@@ -24,7 +24,7 @@ Per model, mean +- sd over seeds:
   pixels, blurred pixels and content features (``sdv_privgan.image.gauges``).
 
     python -m benchmarks.image_privacy                      # digits, 3 seeds, one CPU thread
-    python -m benchmarks.image_privacy --full --device cuda # Fashion-MNIST (benchmarks/gpu_images.sh)
+    python -m benchmarks.image_privacy --full --device cuda   # Fashion-MNIST: gpu_images.sh
 
 One JSON file per (variant, model, seed) under ``benchmarks/results/runs/<out>/``: an
 interrupted run resumes, and commands with one ``--out`` add up.
@@ -188,7 +188,8 @@ def execute(run: ImageRun) -> dict:
               'baseline_variant': variant(plain_arguments(run.arguments)),
               'n_partitions': run.n_partitions,
               'privacy_weight': run.privacy_weight, 'seed': run.seed, 'data': run.data,
-              'n_members': len(members), 'steps': epochs * steps_per_epoch(len(train), run.batch_size),
+              'n_members': len(members),
+              'steps': epochs * steps_per_epoch(len(train), run.batch_size),
               'fit_seconds': fit_seconds, 'fit_cpu_seconds': fit_cpu, **result}
     return {'record': record, 'curves': []}
 

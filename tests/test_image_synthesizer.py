@@ -88,6 +88,10 @@ def test_fit_errors():
         PrivImageSynthesizer(**SMALL, conditional=True).fit(IMAGES[:20])
     with pytest.raises(ValueError, match='batch_size'):
         PrivImageSynthesizer(n_partitions=8, batch_size=4)
+    with pytest.raises(ValueError, match='warmup_epochs'):
+        PrivImageSynthesizer(warmup_epochs=-1)
+    with pytest.warns(UserWarning, match='never reaches the generators'):
+        PrivImageSynthesizer(**{**SMALL, 'epochs': 1}, warmup_epochs=1).fit(IMAGES[:20])
     with pytest.raises(RuntimeError, match='not been fitted'):
         PrivImageSynthesizer().sample(3)
 
@@ -101,7 +105,7 @@ def test_same_seed_same_model_other_seed_other_model():
 
 
 def test_weight_average_changes_the_released_generators_not_training():
-    last, averaged = _fit(n=64, seed=3), _fit(n=64, seed=3, ema_decay=0.9)
+    last, averaged = _fit(n=64, seed=3, ema_decay=0.0), _fit(n=64, seed=3, ema_decay=0.9)
     pd.testing.assert_frame_equal(last.get_loss_values(), averaged.get_loss_values())
     state = averaged._components.generator.state_dict()
     final = last._components.generator.state_dict()
@@ -341,3 +345,14 @@ def test_demo_summary_reads_side_by_side():
     gauge = next(line for line in text.splitlines() if 'content features' in line)
     assert gauge.split()[-2:] == ['-', '0.550']  # no gauge for one component
     assert 'white_box' not in text and '_auc' not in text  # labels, not result keys
+
+
+def test_warm_up_defaults_to_three_quarters_of_the_epochs():
+    """The regularizer's term reaches the generators only in the last quarter: before it,
+    training is that of lambda = 0 (same seed, same losses)."""
+    regularized = _fit(n=64, n_partitions=2, seed=1, epochs=4).get_loss_values()
+    unregularized = _fit(n=64, n_partitions=2, seed=1, epochs=4, privacy_weight=0.0)
+    unregularized = unregularized.get_loss_values()
+    pd.testing.assert_frame_equal(regularized[:3], unregularized[:3])
+    assert not regularized.iloc[3].equals(unregularized.iloc[3])
+    assert PrivImageSynthesizer().get_parameters()['warmup_epochs'] is None

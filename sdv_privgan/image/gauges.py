@@ -47,7 +47,8 @@ class ContentFeatures:
     @torch.no_grad()
     def __call__(self, images):
         x = torch.as_tensor(np.asarray(images, dtype=np.float32), device=self.device)
-        return torch.cat([self.network(x[i:i + 1024]) for i in range(0, len(x), 1024)]).cpu().numpy()
+        chunks = [self.network(x[i:i + 1024]) for i in range(0, len(x), 1024)]
+        return torch.cat(chunks).cpu().numpy()
 
 
 def blurred(images, factor=2):

@@ -172,7 +172,8 @@ def read_idx(path):
     if len(data) != expected:
         raise ValueError(f'{path.name} holds {len(data)} bytes; its header {shape} says '
                          f'{expected}.')
-    return np.frombuffer(data, dtype, offset=4 + 4 * ndim).reshape(shape).astype(dtype.newbyteorder('='))
+    array = np.frombuffer(data, dtype, offset=4 + 4 * ndim).reshape(shape)
+    return array.astype(dtype.newbyteorder('='))
 
 
 def _idx_file(folder, stem):

@@ -7,8 +7,10 @@ folders of image files. The released model is the mixture of the components, eac
 with the weight of its partition.
 """
 
+import dataclasses
 import inspect
 import secrets
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -41,8 +43,10 @@ class PrivImageSynthesizer:
         classifier_spectral_norm (bool): spectral normalization of the classifier's layers.
         privacy_loss ('uniform' or 'jsd'): the regularizer's generator term (see
             ``MembershipRegularizer``).
-        warmup_epochs (int): epochs before the regularizer's term reaches the generators
-            (the classifier trains from the start).
+        warmup_epochs (int or None): epochs before the regularizer's term reaches the
+            generators (the classifier trains from the start); None: three quarters of
+            ``epochs``, so that the components learn the images first and are then pulled
+            together (see docs/images.md).
         ema_decay (float): release the moving average of the generators' weights (and
             batch-norm statistics) with this decay per step; 0 releases the last weights.
         image_size (int or None): the network's side; None pads to the next power of two.
@@ -52,11 +56,11 @@ class PrivImageSynthesizer:
     """
 
     def __init__(self, n_partitions=2, privacy_weight=1.0, epochs=300, batch_size=64,
-                 generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=2e-4, latent_dim=64,
+                 generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=1e-3, latent_dim=64,
                  generator_width=64, discriminator_width=64, classifier_width=32,
-                 classifier_blur=1, classifier_spectral_norm=False, conditional='auto', privacy_loss='uniform', classifier_steps=1,
-                 replay_size=256, warmup_epochs=0, ema_decay=0.0, image_size=None,
-                 keep_training_state=False,
+                 classifier_blur=1, classifier_spectral_norm=False, conditional='auto',
+                 privacy_loss='uniform', classifier_steps=3, replay_size=256, warmup_epochs=None,
+                 ema_decay=0.999, image_size=None, keep_training_state=False,
                  enable_gpu=True, device=None, verbose=False, seed=None):
         self.n_partitions = n_partitions
         self.privacy_weight = privacy_weight
@@ -92,7 +96,10 @@ class PrivImageSynthesizer:
         """``(GameConfig, options)``; raises ``InvalidArgumentError`` (a ``ValueError``)
         naming the first invalid argument."""
         arguments = vars(self)
-        config = GameConfig.from_arguments(arguments)
+        warmup = self.warmup_epochs
+        config = GameConfig.from_arguments({**arguments, 'warmup_epochs': warmup or 0})
+        if warmup is None:
+            config = dataclasses.replace(config, warmup_epochs=3 * config.epochs // 4)
         options = check_arguments(arguments, RULES)
         check_arguments(arguments, {'enable_gpu': BOOLEAN, 'device': DEVICE})
         if self.conditional not in (True, False, 'auto'):
@@ -130,6 +137,10 @@ class PrivImageSynthesizer:
         data = fmt.to_model(images)
 
         config, options = self._checked()
+        if config.n_partitions > 1 and config.privacy_weight and \
+                config.warmup_epochs >= config.epochs:
+            warnings.warn(f'warmup_epochs={config.warmup_epochs} >= epochs={config.epochs}: the '
+                          'regularizer never reaches the generators.', stacklevel=2)
         # numpy seeds its global generator with 32 bits (game.seeded), torch with 64.
         seed = secrets.randbits(32) if config.seed is None else config.seed
         device, k = self._device(), config.n_partitions
