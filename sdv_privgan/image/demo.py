@@ -86,7 +86,7 @@ def summary(plain, private, n_partitions, privacy_weight):
 
 
 def run_image_demo(output_dir='privgan_image_demo', n_members=300, epochs=200, n_partitions=2,
-                   privacy_weight=1.0, seed=0, verbose=True):
+                   privacy_weight=3.0, seed=0, verbose=True):
     """Fit a plain GAN and ``PrivImageSynthesizer`` on digits, write their sample grids,
     the loss curves and the figures under ``output_dir``, print a side-by-side
     summary; returns ``{'plain GAN': figures, 'PrivImageSynthesizer': figures}``."""

@@ -55,7 +55,7 @@ class PrivImageSynthesizer:
         seed (int or None): seed for partitions, initialization, training, sampling.
     """
 
-    def __init__(self, n_partitions=2, privacy_weight=1.0, epochs=300, batch_size=64,
+    def __init__(self, n_partitions=2, privacy_weight=3.0, epochs=300, batch_size=64,
                  generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=1e-3, latent_dim=64,
                  generator_width=64, discriminator_width=64, classifier_width=32,
                  classifier_blur=1, classifier_spectral_norm=False, conditional='auto',
