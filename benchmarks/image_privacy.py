@@ -11,8 +11,10 @@ Models, all with the same networks, settings and number of steps: the plain cond
 DCGAN (K=1, lambda=0); K=2, lambda=0; the same on the *same images* (each component
 trained on a copy of all members, lambda=0: a control for what tells two GANs apart when
 neither saw an image the other did not); then K in ``--partitions`` x lambda in
-``--weights``. ``--synthesizer-args`` go to every model (a variant; its runs are kept apart
-from the defaults' in one ``--out``).
+``--weights`` (default: K=2, lambda=3, the library's defaults). ``--synthesizer-args`` go
+to every model (a variant; its runs are kept apart from the defaults' in one ``--out``);
+a plain GAN ignores the component game's arguments, so variants that differ only in those
+share its runs.
 
 Per model, mean +- sd over seeds:
 - privGAN's figures: top-members accuracy (the share of members among the |members|
@@ -301,7 +303,7 @@ def main(argv=None):
     parser.add_argument('--n-synthetic', type=int, default=None, help='default 1000 (digits)')
     parser.add_argument('--cnn-epochs', type=int, default=None, help='default 20 (digits)')
     parser.add_argument('--partitions', type=int, nargs='+', default=[2])
-    parser.add_argument('--weights', type=float, nargs='+', default=[0.0, 1.0])
+    parser.add_argument('--weights', type=float, nargs='+', default=[3.0])
     parser.add_argument('--baselines', nargs='*', choices=list(BASELINES), default=None,
                         help='plain GAN, K=2 lambda=0, and the same-images control')
     parser.add_argument('--device', default=None)

@@ -34,7 +34,9 @@ class PrivImageSynthesizer:
     Args:
         n_partitions (int): K, the number of disjoint partitions / generator components.
             ``1`` with ``privacy_weight=0`` is a plain (conditional) DCGAN.
-        privacy_weight (float): lambda, the weight of the membership regularizer.
+        privacy_weight (float): lambda, the weight of the membership regularizer (the
+            image default, 3, and the other game defaults come from the benchmark in
+            docs/images.md).
         epochs (int): passes over the training images (each partition once per epoch).
         batch_size (int): images per step over all components (``batch_size // K`` each).
         conditional (bool or 'auto'): class-conditional generation; 'auto' = when labels exist.
