@@ -157,3 +157,38 @@ def test_save_image_grid(tmp_path):
     path = save_image_grid(_random_uint8((6, 8, 8)), tmp_path / 'grid.png', n_columns=3, upscale=2)
     with Image.open(path) as grid:
         assert grid.size == ((3 * 9 + 1) * 2, (2 * 9 + 1) * 2)
+
+
+def _write_idx(path, array, gz=False):
+    import gzip
+
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, '>u4').tobytes()
+    opener = gzip.open if gz else open
+    with opener(path, 'wb') as file:
+        file.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_files_read_back_and_bad_files_are_refused(tmp_path):
+    from sdv_privgan.image.loading import load_fashion_mnist, read_idx
+
+    images, labels = _random_uint8((6, 28, 28)), np.arange(6, dtype=np.uint8)
+    _write_idx(tmp_path / 'train-images-idx3-ubyte.gz', images, gz=True)
+    _write_idx(tmp_path / 'train-labels-idx1-ubyte', labels)
+    assert np.array_equal(read_idx(tmp_path / 'train-images-idx3-ubyte.gz'), images)
+    x, y = load_fashion_mnist(tmp_path)
+    assert np.array_equal(x, images) and y.tolist() == list(range(6)) and y.dtype == np.int64
+    with pytest.raises(FileNotFoundError, match='apt-get install dataset-fashion-mnist'):
+        load_fashion_mnist(tmp_path, split='test')
+    with pytest.raises(ValueError, match="'train' or 'test'"):
+        load_fashion_mnist(tmp_path, split='valid')
+    (tmp_path / 'not.idx').write_bytes(b'\x89PNG\r\n')
+    with pytest.raises(ValueError, match='not an IDX file'):
+        read_idx(tmp_path / 'not.idx')
+    _write_idx(tmp_path / 'short.idx', images)
+    (tmp_path / 'short.idx').write_bytes((tmp_path / 'short.idx').read_bytes()[:-5])
+    with pytest.raises(ValueError, match='its header'):
+        read_idx(tmp_path / 'short.idx')
+    _write_idx(tmp_path / 't10k-images-idx3-ubyte', images)
+    _write_idx(tmp_path / 't10k-labels-idx1-ubyte', labels[:5])
+    with pytest.raises(ValueError, match='do not match'):
+        load_fashion_mnist(tmp_path, split='test')

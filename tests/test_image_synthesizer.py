@@ -10,7 +10,7 @@ import torch
 from torch.nn import functional
 
 from sdv_privgan.components import BatchedConv2d, BatchedConvTranspose2d, to_grouped
-from sdv_privgan.image import PrivImageSynthesizer
+from sdv_privgan.image import ImageFormat, PrivImageSynthesizer
 from sdv_privgan.image.demo import load_digits_images
 from sdv_privgan.image.networks import with_label_maps
 from sdv_privgan.config import GameConfig
@@ -24,7 +24,8 @@ SMALL = dict(epochs=2, batch_size=32, generator_width=16, discriminator_width=16
 
 
 OPTIONS = {'generator_lr': 2e-4, 'discriminator_lr': 2e-4, 'latent_dim': 16,
-           'generator_width': 16, 'discriminator_width': 16, 'classifier_width': 8}
+           'generator_width': 16, 'discriminator_width': 16, 'classifier_width': 8,
+           'classifier_blur': 1, 'classifier_spectral_norm': False}
 
 
 def _fit(n=96, labels=True, **kwargs):
@@ -87,6 +88,10 @@ def test_fit_errors():
         PrivImageSynthesizer(**SMALL, conditional=True).fit(IMAGES[:20])
     with pytest.raises(ValueError, match='batch_size'):
         PrivImageSynthesizer(n_partitions=8, batch_size=4)
+    with pytest.raises(ValueError, match='warmup_epochs'):
+        PrivImageSynthesizer(warmup_epochs=-1)
+    with pytest.warns(UserWarning, match='never reaches the generators'):
+        PrivImageSynthesizer(**{**SMALL, 'epochs': 1}, warmup_epochs=1).fit(IMAGES[:20])
     with pytest.raises(RuntimeError, match='not been fitted'):
         PrivImageSynthesizer().sample(3)
 
@@ -100,7 +105,7 @@ def test_same_seed_same_model_other_seed_other_model():
 
 
 def test_weight_average_changes_the_released_generators_not_training():
-    last, averaged = _fit(n=64, seed=3), _fit(n=64, seed=3, ema_decay=0.9)
+    last, averaged = _fit(n=64, seed=3, ema_decay=0.0), _fit(n=64, seed=3, ema_decay=0.9)
     pd.testing.assert_frame_equal(last.get_loss_values(), averaged.get_loss_values())
     state = averaged._components.generator.state_dict()
     final = last._components.generator.state_dict()
@@ -236,3 +241,118 @@ def test_grouped_layers_match_separate_layers():
 def test_verbose_shows_a_progress_bar(capsys):
     _fit(n=32, verbose=True, seed=0, epochs=1)
     assert 'jsd=' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('conditional', [True, False])
+def test_default_path_without_seed(tmp_path, conditional):
+    """What a new user does first: no seed; fit, sample, save, load, sample."""
+    model = _fit(n=64, labels=conditional, n_partitions=2, epochs=1)
+    assert model.seed is None
+    first = model.sample(6)
+    images = first[0] if conditional else first
+    assert images.shape == (6, 8, 8) and images.dtype == np.uint8
+    model.save(tmp_path / 'model.pt')
+    loaded = PrivImageSynthesizer.load(tmp_path / 'model.pt')
+    assert loaded._sample_calls == model._sample_calls
+    again, expected = loaded.sample(7), model.sample(7)
+    if conditional:
+        assert set(again[1]) <= set(range(10))
+        np.testing.assert_array_equal(again[0], expected[0])
+        fours, labels = loaded.sample(5, labels=4)
+        assert fours.shape == (5, 8, 8) and labels.tolist() == [4] * 5
+    else:
+        assert isinstance(again, np.ndarray) and again.shape == (7, 8, 8)
+        np.testing.assert_array_equal(again, expected)
+    other = _fit(n=64, labels=conditional, n_partitions=2, epochs=1)
+    assert other._seed != model._seed  # each unseeded fit draws its own seed
+
+
+def test_partitions_are_the_first_draw_of_the_seed():
+    """The benchmark's same-images control arranges copies for exactly these labels."""
+    from unittest.mock import patch
+
+    import sdv_privgan.image.synthesizer as library
+
+    seen = []
+
+    def observed(n, k, generator=None):  # observes the library's draw, changes nothing
+        seen.append(partition_rows(n, k, generator))
+        return seen[-1]
+
+    partition_rows = library.partition_rows
+    with patch.object(library, 'partition_rows', observed):
+        _fit(n=40, n_partitions=2, seed=5, epochs=1)
+    expected = partition_rows(40, 2, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(seen[0], expected)
+
+
+def test_blurred_spectral_classifier_and_released_components():
+    model = _fit(n=64, n_partitions=2, seed=2, classifier_blur=2, classifier_spectral_norm=True,
+                 keep_training_state=True)
+    view = model._components.classifier_view(torch.zeros(2, 3, 11, 8, 8))
+    assert view.shape == (2, 3, 11, 4, 4)
+    scores = model.get_white_box_scores(IMAGES[:5], LABELS[:5])
+    assert scores['classifier'].between(0.5, 1).all()
+    images, labels = model.sample_component_images(30)
+    assert images.shape == (2, 30, 8, 8) and images.dtype == np.uint8 and labels.shape == (2, 30)
+    features = model.sample_components(30)
+    assert features.shape == (2, 30, 64 + 10)
+    # The gauge sees the images as released: quantized to the uint8 grid.
+    levels = (features[..., :64] + 1) / 2 * 255
+    np.testing.assert_allclose(levels, np.rint(levels), atol=1e-3)
+
+
+class _StubComponents:
+    """Two 'components' whose 8x8 images differ (or not) in where they are bright."""
+
+    n_partitions = 2
+
+    def __init__(self, differ):
+        self.differ = differ
+        self._classes = np.arange(2)
+        self._format = ImageFormat.fit(np.zeros((1, 8, 8), np.uint8))
+
+    def sample_component_images(self, n):
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 100, (2, n, 8, 8)).astype(np.uint8)
+        if self.differ:
+            images[1, :, :4] += 100
+        return images, rng.integers(0, 2, (2, n))
+
+
+def test_image_gauges_tell_components_apart_only_when_they_differ():
+    from sdv_privgan.image.gauges import ContentFeatures, image_gauges
+
+    fmt = ImageFormat.fit(IMAGES[:1])
+    features = ContentFeatures(fmt.to_model(IMAGES[:200]), LABELS[:200], 10, epochs=1)
+    same = image_gauges(_StubComponents(False), features, n_per_component=200)
+    differ = image_gauges(_StubComponents(True), features, n_per_component=200)
+    assert set(same) == {'pixels', 'blurred', 'features'}
+    for view in ('pixels', 'blurred'):
+        assert same[view]['auc'] < 0.65 and differ[view]['auc'] > 0.95
+    assert same['features']['auc'] < 0.65
+
+
+def test_demo_summary_reads_side_by_side():
+    from sdv_privgan.image.demo import FIGURES, summary
+
+    plain = {key: 0.6 for _, _, key, _ in FIGURES if not key.startswith('gauge')}
+    plain.update(monte_carlo_top_members_chance=0.1, downstream_accuracy_real=0.88)
+    private = {key: 0.55 for _, _, key, _ in FIGURES}
+    text = summary(plain, private, 2, 1.0)
+    assert 'Privacy: membership-inference attacks' in text and 'Utility' in text
+    assert 'plain GAN' in text and 'K=2, λ=1' in text
+    gauge = next(line for line in text.splitlines() if 'content features' in line)
+    assert gauge.split()[-2:] == ['-', '0.550']  # no gauge for one component
+    assert 'white_box' not in text and '_auc' not in text  # labels, not result keys
+
+
+def test_warm_up_defaults_to_three_quarters_of_the_epochs():
+    """The regularizer's term reaches the generators only in the last quarter: before it,
+    training is that of lambda = 0 (same seed, same losses)."""
+    regularized = _fit(n=64, n_partitions=2, seed=1, epochs=4).get_loss_values()
+    unregularized = _fit(n=64, n_partitions=2, seed=1, epochs=4, privacy_weight=0.0)
+    unregularized = unregularized.get_loss_values()
+    pd.testing.assert_frame_equal(regularized[:3], unregularized[:3])
+    assert not regularized.iloc[3].equals(unregularized.iloc[3])
+    assert PrivImageSynthesizer().get_parameters()['warmup_epochs'] is None

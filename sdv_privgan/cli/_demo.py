@@ -13,13 +13,15 @@ def demo(args):
     if args.images:
         from sdv_privgan.image.demo import run_image_demo
 
-        run_image_demo(args.output, epochs=args.epochs or 200, seed=args.seed)
+        weight = {} if args.privacy_weight is None else {'privacy_weight': args.privacy_weight}
+        run_image_demo(args.output or 'privgan_image_demo', epochs=args.epochs or 200,
+                       n_partitions=args.n_partitions, seed=args.seed, **weight)
         return
     from sdv_privgan import PrivCTGANSynthesizer
     from sdv_privgan.datasets import load_penguins
     from sdv_privgan.evaluation import PrivacyReport, UtilityReport, split_for_evaluation
 
-    output = Path(args.output)
+    output = Path(args.output or 'privgan_demo')
     output.mkdir(parents=True, exist_ok=True)
     data, metadata = load_penguins()
     train, holdout, reference = split_for_evaluation(data, seed=args.seed)
@@ -27,7 +29,8 @@ def demo(args):
           f'{len(reference)} reference rows.')
     synthesizer = PrivCTGANSynthesizer(
         metadata, epochs=args.epochs or 300, batch_size=100, n_partitions=args.n_partitions,
-        privacy_weight=args.privacy_weight, keep_training_state=True, verbose=True,
+        privacy_weight=1.0 if args.privacy_weight is None else args.privacy_weight,
+        keep_training_state=True, verbose=True,
         seed=args.seed)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -66,8 +69,9 @@ def register(commands, parents, formatter):
     p.add_argument('--epochs', type=int, help='training epochs (default: 300 for the table, '
                    '200 for images)')
     p.add_argument('--n-partitions', type=int, default=2, help='generator components')
-    p.add_argument('--privacy-weight', type=float, default=1.0, help='weight of the '
-                   'membership regularizer')
+    p.add_argument('--privacy-weight', type=float, help='weight of the membership regularizer '
+                   '(default: 1 for the table, 3 for images)')
     p.add_argument('--seed', type=int, default=0, help='seeds the split, training and reports')
-    p.add_argument('--output', default='privgan_demo', help='folder for the outputs')
+    p.add_argument('--output', help='folder for the outputs (default: privgan_demo, or '
+                   'privgan_image_demo with --images)')
     p.set_defaults(run=demo)

@@ -147,3 +147,65 @@ def save_image_grid(images, path, n_columns=None, upscale=4, value_range=None):
                                  Image.NEAREST)
     picture.save(path)
     return path
+
+
+# ------------------------------------------------------------------ IDX files (MNIST's format)
+#: Where Debian's ``dataset-fashion-mnist`` package installs the Fashion-MNIST files.
+FASHION_MNIST_FOLDER = '/usr/share/datasets/fashion-mnist'
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
+
+
+def read_idx(path):
+    """An IDX file (the format of MNIST and Fashion-MNIST, gzipped or not) as an array."""
+    import gzip
+
+    path = Path(path)
+    opener = gzip.open if path.suffix == '.gz' else open
+    with opener(path, 'rb') as file:
+        data = file.read()
+    if len(data) < 4 or data[:2] != b'\x00\x00' or data[2] not in _IDX_TYPES:
+        raise ValueError(f'{path.name} is not an IDX file (its first bytes are {data[:4]!r}).')
+    ndim = data[3]
+    shape = tuple(int(d) for d in np.frombuffer(data, '>u4', ndim, 4))
+    dtype = np.dtype(_IDX_TYPES[data[2]])
+    expected = 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        raise ValueError(f'{path.name} holds {len(data)} bytes; its header {shape} says '
+                         f'{expected}.')
+    array = np.frombuffer(data, dtype, offset=4 + 4 * ndim).reshape(shape)
+    return array.astype(dtype.newbyteorder('='))
+
+
+def _idx_file(folder, stem):
+    for name in (f'{stem}.gz', stem):
+        if (folder / name).exists():
+            return folder / name
+    return None
+
+
+def load_fashion_mnist(folder=None, split='train'):
+    """Fashion-MNIST (Xiao et al. 2017, MIT licence) from its IDX files: uint8 images
+    ``(N, 28, 28)`` and labels 0..9; ``split`` is 'train' (60,000) or 'test' (10,000).
+
+    Nothing is downloaded. ``folder`` defaults to where Debian's ``dataset-fashion-mnist``
+    package puts the files; any folder with ``train-images-idx3-ubyte`` and the three
+    other files (gzipped or not) works, e.g. MNIST's.
+    """
+    if split not in ('train', 'test'):
+        raise ValueError(f"split must be 'train' or 'test'; got {split!r}.")
+    folder = Path(folder or FASHION_MNIST_FOLDER)
+    prefix = 'train' if split == 'train' else 't10k'
+    images = _idx_file(folder, f'{prefix}-images-idx3-ubyte')
+    labels = _idx_file(folder, f'{prefix}-labels-idx1-ubyte')
+    if images is None or labels is None:
+        raise FileNotFoundError(
+            f'No Fashion-MNIST {split} files ({prefix}-images-idx3-ubyte[.gz], '
+            f'{prefix}-labels-idx1-ubyte[.gz]) in {os.fspath(folder)!r}. Nothing is '
+            'downloaded: on Debian or Ubuntu, `apt-get install dataset-fashion-mnist` '
+            f'installs them in {FASHION_MNIST_FOLDER}; otherwise pass the folder that '
+            'holds them.')
+    x, y = read_idx(images), read_idx(labels)
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f'{images.name} and {labels.name} do not match: shapes {x.shape} '
+                         f'and {y.shape}.')
+    return x, y.astype(np.int64)

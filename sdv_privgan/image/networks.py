@@ -81,13 +81,16 @@ class BatchedImageDiscriminator(nn.Module):
         return self.out(h).squeeze(2)
 
 
-def conv_classifier(channels, n_outputs, width=32, dropout=0.0, stem_stride=1):
-    """A small CNN ``(C, S, S)`` -> ``n_outputs`` logits, for any ``S >= 8``.
+def conv_classifier(channels, n_outputs, width=32, dropout=0.0, stem_stride=1,
+                    spectral_norm=False):
+    """A small CNN ``(C, S, S)`` -> ``n_outputs`` logits, for any ``S >= 2``.
 
     The component classifier of the regularizer and the downstream (train-on-synthetic)
     classifier of the evaluation are both this network. The component classifier runs
     on every step, so it uses ``stem_stride=2``: a first convolution at full resolution
     made it cost four times the K generators and discriminators together.
+    ``spectral_norm`` bounds every layer's Lipschitz constant (Miyato et al. 2018): a
+    smoother classifier whose gradients do not point the generators at isolated pixels.
     """
     layers = [nn.Conv2d(channels, width, 3, stem_stride, 1), nn.LeakyReLU(0.2),
               nn.Conv2d(width, 2 * width, 3, 2, 1), nn.LeakyReLU(0.2),
@@ -96,6 +99,9 @@ def conv_classifier(channels, n_outputs, width=32, dropout=0.0, stem_stride=1):
     if dropout:
         layers.append(nn.Dropout(dropout))
     layers += [nn.Linear(8 * width, 4 * width), nn.LeakyReLU(0.2), nn.Linear(4 * width, n_outputs)]
+    if spectral_norm:
+        layers = [nn.utils.parametrizations.spectral_norm(layer)
+                  if isinstance(layer, (nn.Conv2d, nn.Linear)) else layer for layer in layers]
     return nn.Sequential(*layers)
 
 

@@ -7,8 +7,10 @@ folders of image files. The released model is the mixture of the components, eac
 with the weight of its partition.
 """
 
+import dataclasses
 import inspect
 import secrets
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -32,14 +34,21 @@ class PrivImageSynthesizer:
     Args:
         n_partitions (int): K, the number of disjoint partitions / generator components.
             ``1`` with ``privacy_weight=0`` is a plain (conditional) DCGAN.
-        privacy_weight (float): lambda, the weight of the membership regularizer.
+        privacy_weight (float): lambda, the weight of the membership regularizer (the
+            image default, 3, and the other game defaults come from the benchmark in
+            docs/images.md).
         epochs (int): passes over the training images (each partition once per epoch).
         batch_size (int): images per step over all components (``batch_size // K`` each).
         conditional (bool or 'auto'): class-conditional generation; 'auto' = when labels exist.
+        classifier_blur (int): the component classifier sees the images average-pooled by
+            this factor (1: full resolution).
+        classifier_spectral_norm (bool): spectral normalization of the classifier's layers.
         privacy_loss ('uniform' or 'jsd'): the regularizer's generator term (see
             ``MembershipRegularizer``).
-        warmup_epochs (int): epochs before the regularizer's term reaches the generators
-            (the classifier trains from the start).
+        warmup_epochs (int or None): epochs before the regularizer's term reaches the
+            generators (the classifier trains from the start); None: three quarters of
+            ``epochs``, so that the components learn the images first and are then pulled
+            together (see docs/images.md).
         ema_decay (float): release the moving average of the generators' weights (and
             batch-norm statistics) with this decay per step; 0 releases the last weights.
         image_size (int or None): the network's side; None pads to the next power of two.
@@ -48,12 +57,12 @@ class PrivImageSynthesizer:
         seed (int or None): seed for partitions, initialization, training, sampling.
     """
 
-    def __init__(self, n_partitions=2, privacy_weight=1.0, epochs=300, batch_size=64,
-                 generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=2e-4, latent_dim=64,
+    def __init__(self, n_partitions=2, privacy_weight=3.0, epochs=300, batch_size=64,
+                 generator_lr=2e-4, discriminator_lr=2e-4, classifier_lr=1e-3, latent_dim=64,
                  generator_width=64, discriminator_width=64, classifier_width=32,
-                 conditional='auto', privacy_loss='uniform', classifier_steps=1,
-                 replay_size=256, warmup_epochs=0, ema_decay=0.0, image_size=None,
-                 keep_training_state=False,
+                 classifier_blur=1, classifier_spectral_norm=False, conditional='auto',
+                 privacy_loss='uniform', classifier_steps=3, replay_size=256, warmup_epochs=None,
+                 ema_decay=0.999, image_size=None, keep_training_state=False,
                  enable_gpu=True, device=None, verbose=False, seed=None):
         self.n_partitions = n_partitions
         self.privacy_weight = privacy_weight
@@ -66,6 +75,8 @@ class PrivImageSynthesizer:
         self.generator_width = generator_width
         self.discriminator_width = discriminator_width
         self.classifier_width = classifier_width
+        self.classifier_blur = classifier_blur
+        self.classifier_spectral_norm = classifier_spectral_norm
         self.conditional = conditional
         self.privacy_loss = privacy_loss
         self.classifier_steps = classifier_steps
@@ -87,7 +98,10 @@ class PrivImageSynthesizer:
         """``(GameConfig, options)``; raises ``InvalidArgumentError`` (a ``ValueError``)
         naming the first invalid argument."""
         arguments = vars(self)
-        config = GameConfig.from_arguments(arguments)
+        warmup = self.warmup_epochs
+        config = GameConfig.from_arguments({**arguments, 'warmup_epochs': warmup or 0})
+        if warmup is None:
+            config = dataclasses.replace(config, warmup_epochs=3 * config.epochs // 4)
         options = check_arguments(arguments, RULES)
         check_arguments(arguments, {'enable_gpu': BOOLEAN, 'device': DEVICE})
         if self.conditional not in (True, False, 'auto'):
@@ -125,7 +139,12 @@ class PrivImageSynthesizer:
         data = fmt.to_model(images)
 
         config, options = self._checked()
-        seed = secrets.randbits(62) if config.seed is None else config.seed
+        if config.n_partitions > 1 and config.privacy_weight and \
+                config.warmup_epochs >= config.epochs:
+            warnings.warn(f'warmup_epochs={config.warmup_epochs} >= epochs={config.epochs}: the '
+                          'regularizer never reaches the generators.', stacklevel=2)
+        # numpy seeds its global generator with 32 bits (game.seeded), torch with 64.
+        seed = secrets.randbits(32) if config.seed is None else config.seed
         device, k = self._device(), config.n_partitions
         with seeded(seed, device):
             partitions = partition_rows(n, k)
@@ -233,10 +252,12 @@ class PrivImageSynthesizer:
         self._check_fitted()
         return component_gauge(self, n_per_component, seed=seed)
 
-    def sample_components(self, n_per_component):
-        """Flattened images and label one-hots of ``n_per_component`` fresh samples of each
-        component, ``(K, n, features)`` (the gauge's protocol); labels are drawn with the
-        training class frequencies, the same for every component."""
+    def sample_component_images(self, n_per_component):
+        """``n_per_component`` fresh images of each component, as ``sample`` releases them
+        (the training images' format), ``(K, n, *image shape)``, and their labels ``(K, n)``
+        (None for an unconditional model). Labels are drawn with the training class
+        frequencies, the same for every component; the draw is fixed by the fit's seed and
+        ``n_per_component``."""
         self._check_fitted()
         k = self.n_partitions
         rng = torch.Generator().manual_seed(derived_seed(self._seed, n_per_component))
@@ -245,9 +266,22 @@ class PrivImageSynthesizer:
         if self._classes is not None:
             probs = self._components.class_probs.cpu()
             codes = torch.multinomial(probs, len(components), True, generator=rng).numpy()
-        features = self._generate(components, codes, rng).flatten(1).numpy()
-        if codes is not None:
-            features = np.hstack([features, np.eye(len(self._classes))[codes]])
+        images = self._format.from_model(self._generate(components, codes, rng).numpy())
+        labels = None if codes is None else self._classes[codes].reshape(k, n_per_component)
+        return images.reshape(k, n_per_component, *images.shape[1:]), labels
+
+    def sample_components(self, n_per_component):
+        """The gauge's protocol, ``(K, n, features)``: the released images of
+        ``sample_component_images`` back in model space (so uint8 images are compared as
+        the user gets them, quantized, not as the generator's floats), flattened, and the
+        label one-hots."""
+        images, labels = self.sample_component_images(n_per_component)
+        k = self.n_partitions
+        features = self._format.to_model(images.reshape(k * n_per_component, *images.shape[2:]))
+        features = features.reshape(k * n_per_component, -1)
+        if labels is not None:
+            codes = np.searchsorted(self._classes, labels.reshape(-1))
+            features = np.hstack([features, np.eye(len(self._classes), dtype=np.float32)[codes]])
         return features.reshape(k, n_per_component, -1)
 
     @torch.no_grad()
@@ -284,7 +318,8 @@ class PrivImageSynthesizer:
                 part = slice(start, start + len(batch))
                 critic[part] = torch.maximum(critic[part], torch.sigmoid(scores).max(0).values.cpu())
                 if regularizer is not None:
-                    probs = regularizer.classifier.eval()(inputs).softmax(1)
+                    view = model.classifier_view(inputs[None])[0]
+                    probs = regularizer.classifier.eval()(view).softmax(1)
                     confidence[part] = torch.maximum(confidence[part], probs.max(1).values.cpu())
         if regularizer is None:
             confidence[:] = float('nan')

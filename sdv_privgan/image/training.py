@@ -15,7 +15,7 @@ import torch
 from torch.nn import functional
 
 from sdv_privgan.components import adam
-from sdv_privgan.config import POSITIVE, POSITIVE_INT, check_arguments
+from sdv_privgan.config import BOOLEAN, POSITIVE, POSITIVE_INT, check_arguments
 from sdv_privgan.game import ComponentModel, PartitionIndex
 from sdv_privgan.image.networks import (
     BatchedImageDiscriminator, BatchedImageGenerator, conv_classifier, with_label_maps)
@@ -24,7 +24,8 @@ from sdv_privgan.image.networks import (
 RULES = {
     'generator_lr': POSITIVE, 'discriminator_lr': POSITIVE, 'latent_dim': POSITIVE_INT,
     'generator_width': POSITIVE_INT, 'discriminator_width': POSITIVE_INT,
-    'classifier_width': POSITIVE_INT,
+    'classifier_width': POSITIVE_INT, 'classifier_blur': POSITIVE_INT,
+    'classifier_spectral_norm': BOOLEAN,
 }
 BETAS = (0.5, 0.999)  # DCGAN's
 
@@ -67,7 +68,19 @@ class ImageComponents(ComponentModel):
 
     def classifier(self):
         return conv_classifier(self.channels + self.n_classes, self.n_components,
-                               self.options['classifier_width'], stem_stride=2)
+                               self.options['classifier_width'], stem_stride=2,
+                               spectral_norm=self.options['classifier_spectral_norm'])
+
+    def classifier_view(self, samples):
+        """The images (with their label maps) average-pooled by ``classifier_blur``: with
+        a factor above 1 the classifier, and so the generators' term, compares the
+        components' coarse content instead of their finest pixels."""
+        factor = self.options['classifier_blur']
+        if factor == 1:
+            return samples
+        k, m = samples.shape[:2]
+        pooled = functional.avg_pool2d(samples.flatten(0, 1), factor)
+        return pooled.reshape(k, m, *pooled.shape[1:])
 
     # ------------------------------------------------------------------ drawing
     def noise(self, m):
