@@ -74,7 +74,7 @@ def seeded(seed, device=None):
     with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []):
         torch.manual_seed(seed)
         state = np.random.get_state()
-        np.random.seed(seed)
+        np.random.seed(seed % 2 ** 32)  # numpy's global generator takes 32 bits
         try:
             yield
         finally:

@@ -230,3 +230,14 @@ def test_a_file_of_another_version_with_the_same_format_loads_with_a_warning(sma
         loaded = pickle.loads(blob)
     assert len(loaded.sample(5)['people']) == 5
     assert math.isfinite(loaded.get_loss_values()['Generator Loss'].iloc[0])
+
+
+def test_a_seed_beyond_32_bits_trains_and_reproduces(mixed_table, metadata):
+    fits = []
+    for _ in range(2):
+        synthesizer = PrivTVAESynthesizer(metadata, epochs=1, batch_size=40, seed=2 ** 40 + 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            synthesizer.fit({'people': mixed_table})
+        fits.append(synthesizer.get_loss_values())
+    assert fits[0].equals(fits[1])
