@@ -88,7 +88,7 @@ def test_one_component_is_ctgans_tvae_loss_and_step(encoded):
     torch.testing.assert_close(kld.mean(), loss_2)
 
     # One game step equals one step of TVAE's own loop on the same batch and noise.
-    ours._real_batch = lambda m: real[None]
+    ours._real_batch = lambda m: (real[None], ours.targets[None, :40])
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()),
                                  weight_decay=1e-5)
     state = torch.get_rng_state()
