@@ -88,7 +88,7 @@ def test_one_component_is_ctgans_tvae_loss_and_step(encoded):
     torch.testing.assert_close(kld.mean(), loss_2)
 
     # One game step equals one step of TVAE's own loop on the same batch and noise.
-    ours._real_batch = lambda m: real[None]
+    ours._real_batch = lambda m: (real[None], ours.targets[None, :40])
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()),
                                  weight_decay=1e-5)
     state = torch.get_rng_state()
@@ -158,6 +158,34 @@ def test_save_load_and_nothing_of_the_training_rows(fitted, tmp_path, metadata):
     larger = make_mixed_table(2400, seed=1)
     size = len(pickle.dumps(_fit(larger, mixed_metadata(larger), epochs=1)))
     assert size < len(blob) * 1.1
+
+
+def test_constraints_keep_categorical_columns_discrete(mixed_table, metadata):
+    from sdv.cag import FixedCombinations
+
+    synthesizer = PrivTVAESynthesizer(metadata, **FAST)
+    synthesizer.add_constraints([FixedCombinations(['région', '名前'])])
+    assert synthesizer._data_processor._hyper_transformer.field_transformers.get('grade') is None
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        synthesizer.fit({'people': mixed_table})
+    assert synthesizer._model._layout.n_discrete >= 3  # not all modelled as continuous
+    synthetic = synthesizer.sample(100)['people']
+    assert len(synthetic) == 100
+    assert set(zip(synthetic['région'], synthetic['名前'])) <= set(
+        zip(mixed_table['région'], mixed_table['名前']))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
+def test_trains_on_gpu_and_loads_on_cpu(mixed_table, metadata, tmp_path):
+    synthesizer = _fit(mixed_table, metadata, keep_training_state=True, enable_gpu=True)
+    assert next(synthesizer._model._components.generator.parameters()).is_cuda
+    assert len(synthesizer.sample(50)['people']) == 50
+    assert len(synthesizer.get_white_box_scores(mixed_table.head(10))) == 10
+    restored = pickle.loads(pickle.dumps(synthesizer))
+    restored._model.set_device('cpu')
+    assert next(restored._model._components.generator.parameters()).device.type == 'cpu'
+    assert len(restored.sample(20)['people']) == 20
 
 
 def test_one_partition_without_weight_is_plain_tvae(mixed_table, metadata):

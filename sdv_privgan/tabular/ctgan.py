@@ -8,6 +8,7 @@ and ``privacy_weight=0`` the objective is exactly CTGAN's.
 """
 
 import torch
+from torch import nn
 
 from sdv_privgan.components import BatchedCritic, BatchedGenerator, adam
 from sdv_privgan.config import BOOLEAN, DIMS, NON_NEGATIVE, POSITIVE, POSITIVE_INT
@@ -23,6 +24,9 @@ RULES = {
     'log_frequency': BOOLEAN, 'pac': POSITIVE_INT, 'classifier_dim': DIMS,
     'classifier_pac': POSITIVE_INT,
 }
+#: Batches of rows, drawn as in training, that set the released generators' batch-norm
+#: statistics.
+CALIBRATION_BATCHES, CALIBRATION_ROWS = 20, 500
 
 
 class CTGANComponents(ComponentModel):
@@ -99,22 +103,49 @@ class CTGANComponents(ComponentModel):
         return features.reshape(k, m // pac, pac * f)
 
     def release(self, keep_training_state):
+        self._calibrate_batch_norm()
         self.sampler = self.critic_optimizer = None
         if not keep_training_state:
             self.critic = None
+
+    @torch.no_grad()
+    def _calibrate_batch_norm(self):
+        """Put the released generators' batch norm in eval mode, with statistics of their
+        own weights on batches conditioned as in training.
+
+        In training mode a batch is normalized by its own statistics, so in a batch whose
+        rows all carry one conditional vector (conditional sampling) the vector's
+        contribution is subtracted out and the generators hardly honour it. The weight
+        average has no statistics of its own, so they are computed here."""
+        norms = [module for module in self.generator.modules()
+                 if isinstance(module, nn.modules.batchnorm._BatchNorm)]
+        if not norms:
+            return
+        self.generator.train()
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # a plain average over the calibration batches
+        for _ in range(CALIBRATION_BATCHES):
+            cond, _, _ = self.sampler.generator_conditions(CALIBRATION_ROWS)
+            self._generate(cond, CALIBRATION_ROWS)
+        for norm in norms:
+            norm.momentum = 0.1
+        self.generator.eval()
 
     # ------------------------------------------------------------------ after fit
     @torch.no_grad()
     def decode(self, m, category_index=None):
         """``m`` released rows of every component ``(K, m, data_dim)``, each span a drawn
-        one-hot; conditioned on one category (its index in the conditional vector) or on
+        one-hot; conditioned on a category (its index in the conditional vector), on
+        one of several drawn at random for each row (a sequence of indices), or on
         conditions drawn as in training."""
         cond = None
         if self.cond_probs is not None:
             if category_index is None:
                 index = torch.multinomial(self.cond_probs, m, replacement=True)
             else:
-                index = torch.full((m,), category_index, device=self.device)
+                choices = torch.as_tensor(category_index, device=self.device).reshape(-1)
+                index = choices[torch.randint(len(choices), (m,), device=self.device)]
             cond = torch.nn.functional.one_hot(index, self.layout.n_categories).float()
         logits, _ = self._generate(cond, m)
         return self.layout.activate(logits, hard=True)

@@ -124,15 +124,28 @@ def one_hot_argmax(scores):
     return torch.zeros_like(scores).scatter_(-1, scores.argmax(-1, keepdim=True), 1.0)
 
 
+def softmax(scores):
+    """Softmax over the last axis, written out: on CPU, torch's kernel over a last axis as
+    short as a span costs about twice as much (forward and backward). ``-inf`` padding
+    gets probability 0."""
+    scores = (scores - scores.amax(-1, keepdim=True).detach()).exp()
+    return scores / scores.sum(-1, keepdim=True)
+
+
+def log_softmax(scores):
+    """Log-softmax over the last axis, written out (about three times faster than torch's
+    on spans, forward and backward); ``-inf`` padding stays ``-inf``."""
+    shifted = scores - scores.amax(-1, keepdim=True).detach()
+    return shifted - shifted.exp().sum(-1, keepdim=True).log()
+
+
 def _gumbel_softmax(logits, tau):
     """``functional.gumbel_softmax`` over the last axis, written out: on CPU, torch's
     exponential sampler and its softmax over a last axis this short (the widest span)
     cost about four times as much. Gumbel noise is ``-log(-log(U))``; ``U`` is kept
     above zero so that a one-entry span never gets ``-inf``."""
     gumbels = -torch.log(-torch.log(torch.rand_like(logits).clamp_(min=1e-12)))
-    scores = (logits + gumbels) / tau
-    scores = (scores - scores.amax(-1, keepdim=True).detach()).exp()
-    return scores / scores.sum(-1, keepdim=True)
+    return softmax((logits + gumbels) / tau)
 
 
 def _pad(spans):

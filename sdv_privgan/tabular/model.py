@@ -127,18 +127,24 @@ class PrivTabularModel(BaseSynthesizer):
         return self._sample_conditioned(n, conditions)
 
     def _sample_conditioned(self, n, conditions):
+        """Rows that match every condition: generated, checked and regenerated in batches.
+
+        A CTGAN generator is fed the conditional vector of one of the discrete
+        conditions, drawn for each row: a row fed column ``A``'s vector has ``A``'s
+        relations to the other columns as the critic taught them, and the others only as
+        well as the generator learned them unconditioned, so no single condition decides
+        them for every row. Rows whose generated categories (or numerical values, within
+        1 %) differ from a condition are discarded."""
         fixed = self._discrete_conditions(conditions)
         numeric = {column: value for column, value in conditions.items()
                    if column in self._columns('continuous')}
         offsets = self._layout.category_offsets.tolist()
-        rarest = None
+        fed = None
         if fixed and self._components.conditional:
-            probs = self._components.cond_probs
-            rarest = min((offsets[column] + value for column, value in fixed),
-                         key=lambda index: float(probs[index]))
+            fed = [offsets[column] + value for column, value in fixed]
         frames, found, tried, batch = [], 0, 0, n
         for _ in range(MAX_TRIES):
-            rows = self._rows(batch, rarest)
+            rows = self._rows(batch, fed)
             keep = torch.ones(len(rows), dtype=torch.bool)
             if fixed:
                 categories = self._layout.categories(rows.to(self._device)).cpu()

@@ -11,13 +11,12 @@ import math
 
 import torch
 from torch import nn
-from torch.nn import functional
 
 from sdv_privgan.components import BatchedLinear, adam
 from sdv_privgan.config import DIMS, NON_NEGATIVE, POSITIVE, POSITIVE_INT
 from sdv_privgan.game import ComponentModel, PartitionIndex
 from sdv_privgan.regularizer import mlp_classifier
-from sdv_privgan.tabular.layout import one_hot_argmax
+from sdv_privgan.tabular.layout import log_softmax, one_hot_argmax, softmax
 
 #: TVAE's own arguments and the rules that check them.
 RULES = {
@@ -25,6 +24,10 @@ RULES = {
     'l2scale': NON_NEGATIVE, 'loss_factor': POSITIVE, 'classifier_dim': DIMS,
 }
 LEARNING_RATE = 1e-3  # TVAE's: torch's Adam default
+#: Most rows per component and step decoded from the prior for the regularizer: each is
+#: an extra decoder pass, and the classifier needs a sample of each component, not one
+#: row per training row.
+PRIOR_ROWS = 64
 
 
 def _mlp(k, dims, input_dim):
@@ -64,16 +67,22 @@ class BatchedDecoder(nn.Module):
         return self.seq(z), self.sigma
 
 
-def tvae_loss(layout, logits, real, sigma, mu, logvar, factor):
+def category_targets(layout, real):
+    """The category of every one-hot span of encoded rows: ``(..., n_spans, 1)``."""
+    return layout.spans(real).argmax(-1, keepdim=True)
+
+
+def tvae_loss(layout, logits, real, sigma, mu, logvar, factor, targets=None):
     """ctgan's TVAE loss of every row of every component: ``(reconstruction, KLD)``, each
     ``(K, m)``; their means over a component's rows are TVAE's two loss terms. Scalars are
     Gaussian with the decoder's ``sigma`` around ``tanh(logits)``; each one-hot span is a
-    categorical."""
+    categorical (``targets``: ``category_targets`` of ``real``, computed if None)."""
     scalars, std = layout.tanh_index, sigma[..., layout.tanh_index]
     gaussian = (real[..., scalars] - torch.tanh(logits[..., scalars])) ** 2 / 2 / std ** 2
     gaussian = (gaussian + torch.log(std)).sum(-1)
-    targets = layout.spans(real).argmax(-1, keepdim=True)
-    categorical = -functional.log_softmax(layout.spans(logits), -1).gather(-1, targets)
+    if targets is None:
+        targets = category_targets(layout, real)
+    categorical = -log_softmax(layout.spans(logits)).gather(-1, targets)
     reconstruction = (gaussian + categorical.sum((-2, -1))) * factor
     kld = -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(-1)
     return reconstruction, kld
@@ -90,6 +99,7 @@ class TVAEComponents(ComponentModel):
         self.embedding_dim = options['embedding_dim']
         self.regularized = k > 1
         self.data, self.index = data, PartitionIndex(partitions, k)
+        self.targets = category_targets(layout, data)  # fixed per row: found once
         self.encoder = BatchedEncoder(k, layout.data_dim, options['compress_dims'],
                                       self.embedding_dim).to(device)
         self.generator = BatchedDecoder(k, self.embedding_dim, options['decompress_dims'],
@@ -116,36 +126,50 @@ class TVAEComponents(ComponentModel):
         return torch.full((), math.nan, device=self.device)
 
     def _real_batch(self, m):
-        """The next ``m`` rows of each partition in this epoch's shuffled order."""
+        """The next ``m`` rows of each partition in this epoch's shuffled order, and their
+        categories."""
         if self._order is None or self._cursor >= self._order.shape[1]:
             self._order, self._cursor = self.index.shuffled(), 0
         rows = self._order[:, self._cursor:self._cursor + m]
         self._cursor += m
-        return self.data[rows]
+        return self.data[rows], self.targets[rows]
 
     def generator_loss(self, m):
-        real = self._real_batch(m)
+        real, targets = self._real_batch(m)
+        rows = real.shape[1]
         mu, std, logvar = self.encoder(real)
-        logits, sigma = self.generator(mu + torch.randn_like(std) * std)
-        reconstruction, kld = tvae_loss(self.layout, logits, real, sigma, mu, logvar,
-                                        self.options['loss_factor'])
+        latent = mu + torch.randn_like(std) * std
+        if self.regularized:  # one decoder pass makes the reconstructions and prior rows
+            prior = torch.randn(self.n_components, min(m, PRIOR_ROWS), self.embedding_dim,
+                                device=self.device)
+            latent = torch.cat([latent, prior], dim=1)
+        logits, sigma = self.generator(latent)
+        reconstruction, kld = tvae_loss(self.layout, logits[:, :rows], real, sigma, mu, logvar,
+                                        self.options['loss_factor'], targets)
         loss = (reconstruction + kld).mean()  # TVAE's loss, averaged over components
-        return loss, (self._from_prior(m, straight_through=True) if self.regularized else None)
+        if not self.regularized:
+            return loss, None
+        return loss, self._released_rows(logits[:, rows:], sigma, straight_through=True)
 
     def after_step(self):
         self.generator.sigma.data.clamp_(0.01, 1.0)  # as TVAE does
 
-    def _from_prior(self, m, straight_through=False):
+    def _from_prior(self, m):
         """Rows decoder k makes from the prior, as the released model makes them."""
         logits, sigma = self.generator(
             torch.randn(self.n_components, m, self.embedding_dim, device=self.device))
+        return self._released_rows(logits, sigma)
+
+    def _released_rows(self, logits, sigma, straight_through=False):
+        """Decoded rows as TVAE samples them: tanh scalars with the learned noise, the
+        most likely category of each span (straight-through gradients if asked)."""
         scalars = self.layout.tanh_index
         values = torch.tanh(logits[..., scalars]) \
             + sigma[..., scalars] * torch.randn_like(logits[..., scalars])
         spans = self.layout.spans(logits)
         hard = one_hot_argmax(spans)
         if straight_through:
-            soft = torch.softmax(spans, -1)
+            soft = softmax(spans)
             hard = hard + soft - soft.detach()
         return self.layout.assemble(values.clamp(-1, 1), hard)
 
@@ -153,7 +177,7 @@ class TVAEComponents(ComponentModel):
         return self.layout.features(rows)
 
     def release(self, keep_training_state):
-        self.data = self.index = self._order = None
+        self.data = self.index = self.targets = self._order = None
         if not keep_training_state:
             self.encoder = None
 
