@@ -16,6 +16,7 @@ from sdv_privgan.tabular.ctgan import CTGANComponents, RULES
 from sdv_privgan.tabular.encoded import encode_table, fit_transformer, transformer_rows
 from sdv_privgan.tabular.layout import DataLayout
 from sdv_privgan.tabular.model import PrivTabularModel
+from sdv_privgan.tabular.tvae import category_targets
 
 from conftest import make_mixed_table
 
@@ -66,6 +67,9 @@ def test_the_compact_table_decodes_to_the_transformers_rows(table, fitted, place
     rows = torch.tensor([[3, 0, 399], [7, 7, 1]])
     assert torch.equal(encoded[rows], expected[rows])
     assert torch.equal(encoded.categories(), layout.categories(expected))
+    vectors, codes = encoded.with_codes(rows)  # the categories TVAE's loss is scored on
+    assert torch.equal(vectors, expected[rows])
+    assert torch.equal(codes, category_targets(layout, expected[rows]))
     assert encoded.codes.dtype == torch.uint8
     assert encoded.nbytes() * 4 < expected.nbytes  # the one-hot spans take a byte each
     with fixed_mode_draws(transformer):

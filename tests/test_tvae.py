@@ -17,7 +17,7 @@ from sdv_privgan import PrivTVAESynthesizer
 from sdv_privgan.config import GameConfig
 from sdv_privgan.game import ComponentGame
 from sdv_privgan.tabular.layout import DataLayout
-from sdv_privgan.tabular.tvae import TVAEComponents, tvae_loss
+from sdv_privgan.tabular.tvae import TVAEComponents, category_targets, tvae_loss
 
 from conftest import make_mixed_table, mixed_metadata
 
@@ -88,7 +88,7 @@ def test_one_component_is_ctgans_tvae_loss_and_step(encoded):
     torch.testing.assert_close(kld.mean(), loss_2)
 
     # One game step equals one step of TVAE's own loop on the same batch and noise.
-    ours._real_batch = lambda m: (real[None], ours.targets[None, :40])
+    ours._real_batch = lambda m: (real[None], category_targets(layout, real[None]))
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()),
                                  weight_decay=1e-5)
     state = torch.get_rng_state()

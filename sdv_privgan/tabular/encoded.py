@@ -90,6 +90,13 @@ class EncodedTable:
         return self.scalars.nbytes + self.codes.nbytes
 
     def __getitem__(self, rows):
+        return self.with_codes(rows)[0]
+
+    def with_codes(self, rows):
+        """``(self[rows], codes)``: the vectors and, as a ``LongTensor`` ``rows.shape +
+        (n_spans, 1)``, the position of the 1 in each of their one-hot spans."""
+        if not isinstance(rows, torch.Tensor):
+            raise TypeError('An EncodedTable is indexed by a LongTensor of row positions.')
         if self.on_device:
             scalars, codes = self.scalars[rows], self.codes[rows]
         else:  # host memory: gather there, copy without blocking the host
@@ -97,10 +104,11 @@ class EncodedTable:
             scalars, codes = _to_device(self.scalars[flat], self.codes[flat], self.device)
             scalars = scalars.reshape(rows.shape + scalars.shape[-1:])
             codes = codes.reshape(rows.shape + codes.shape[-1:])
+        codes = codes.long()[..., None]
         width = self.layout.soft_index.shape[1]
-        spans = torch.zeros(codes.shape + (width,), device=self.device)
-        spans.scatter_(-1, codes.long()[..., None], 1.0)
-        return self.layout.assemble(scalars, spans)
+        spans = torch.zeros(codes.shape[:-1] + (width,), device=self.device)
+        spans.scatter_(-1, codes, 1.0)
+        return self.layout.assemble(scalars, spans), codes
 
     def categories(self):
         """Local category of every row in every discrete column ``(n, n_discrete)``, on

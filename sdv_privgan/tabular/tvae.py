@@ -99,7 +99,6 @@ class TVAEComponents(ComponentModel):
         self.embedding_dim = options['embedding_dim']
         self.regularized = k > 1
         self.data, self.index = data, PartitionIndex(partitions, k)
-        self.targets = category_targets(layout, data)  # fixed per row: found once
         self.encoder = BatchedEncoder(k, layout.data_dim, options['compress_dims'],
                                       self.embedding_dim).to(device)
         self.generator = BatchedDecoder(k, self.embedding_dim, options['decompress_dims'],
@@ -127,12 +126,12 @@ class TVAEComponents(ComponentModel):
 
     def _real_batch(self, m):
         """The next ``m`` rows of each partition in this epoch's shuffled order, and their
-        categories."""
+        categories (read from the table's codes, not recomputed)."""
         if self._order is None or self._cursor >= self._order.shape[1]:
             self._order, self._cursor = self.index.shuffled(), 0
         rows = self._order[:, self._cursor:self._cursor + m]
         self._cursor += m
-        return self.data[rows], self.targets[rows]
+        return self.data.with_codes(rows)
 
     def generator_loss(self, m):
         real, targets = self._real_batch(m)
@@ -177,7 +176,7 @@ class TVAEComponents(ComponentModel):
         return self.layout.features(rows)
 
     def release(self, keep_training_state):
-        self.data = self.index = self.targets = self._order = None
+        self.data = self.index = self._order = None
         if not keep_training_state:
             self.encoder = None
 
