@@ -11,6 +11,8 @@ import copy
 import numpy as np
 import pandas as pd
 
+from sdv_privgan._checks import column_errors
+
 DEFAULT_TABLE_NAME = 'table'
 
 
@@ -84,7 +86,10 @@ def normalize_missing(data):
 
 
 def check_table(data, argument, table_dict=None, expected_columns=None):
-    """Validate one table argument; raise a ValueError that names the argument and columns."""
+    """Validate one table argument; raise a ValueError that names the argument and columns.
+
+    ``expected_columns`` (those of the training data) is checked when given, else the
+    columns that ``table_dict`` describes; the values always against ``table_dict``."""
     if isinstance(data, dict):
         if len(data) != 1:
             raise ValueError(f'{argument} must be a DataFrame or a dict with exactly one table.')
@@ -106,6 +111,8 @@ def check_table(data, argument, table_dict=None, expected_columns=None):
         missing = [column for column in described if column not in data.columns]
         if missing:
             raise ValueError(f'{argument} lacks the columns {missing} described in the metadata.')
+    if table_dict is not None and (errors := column_errors(data, table_dict.get('columns', {}))):
+        raise ValueError(f'{argument}: ' + ' '.join(errors))
     return data
 
 

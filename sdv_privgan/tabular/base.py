@@ -10,11 +10,13 @@ versions named instead of failing later.
 import numbers
 import warnings
 
-from sdv.errors import NotFittedError, SamplingError, VersionError
+import pandas as pd
+from sdv.errors import InvalidDataError, NotFittedError, SamplingError, VersionError
 from sdv.single_table.base import BaseSingleTableSynthesizer
 from sdv.single_table.ctgan import LossValuesMixin
 from sdv.single_table.utils import detect_discrete_columns
 
+from sdv_privgan._checks import column_errors
 from sdv_privgan._compat import choose_device, field_transformers, validate_no_category_dtype
 from sdv_privgan.config import DEVICE, GameConfig, check_arguments, invalid
 from sdv_privgan.evaluation.distinguishability import component_gauge
@@ -58,6 +60,23 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
                         {'enable_gpu': GameConfig.RULES['verbose'], 'device': DEVICE,
                          'transformer_sample_size': _sample_size})
         return config, options
+
+    def validate(self, data):
+        """SDV's checks of ``data`` against the metadata and constraints, after one that
+        names every numerical or datetime column holding values of another kind."""
+        if isinstance(data, dict) and len(data) == 1:
+            table = next(iter(data.values()))
+            columns = self._original_metadata.tables[self._table_name].columns
+            if isinstance(table, pd.DataFrame) and (errors := column_errors(table, columns)):
+                raise InvalidDataError(errors)
+        super().validate(data)
+
+    def _validate_conditions_unseen_columns(self, conditions):
+        """SDV's check of the conditioned columns, then of their values' kinds."""
+        super()._validate_conditions_unseen_columns(conditions)
+        columns = self._original_metadata.tables[self._table_name].columns
+        if errors := column_errors(conditions, columns):
+            raise ValueError('Invalid conditions: ' + ' '.join(errors))
 
     def _validate(self, data):
         if len(data) == 0:
