@@ -162,6 +162,12 @@ def test_bad_inputs_get_clear_errors_and_nothing_is_mutated(metadata, splits):
     with pytest.raises(TypeError, match='No generator access for FakeWhiteBoxSynthesizer'):
         report.generate(train, fresh, metadata, real_holdout_data=holdout, latent_attack=True,
                         synthesizer=FakeWhiteBoxSynthesizer(train))
+    typo = holdout.astype({'revenu': object})
+    typo.loc[typo.index[0], 'revenu'] = 'n/a ?'
+    with pytest.raises(ValueError, match="real_holdout_data: Column 'revenu' is numerical"):
+        report.generate(train, fresh, metadata, real_holdout_data=typo)
+    with pytest.raises(ValueError, match="real_holdout_data: Column 'revenu' is numerical"):
+        UtilityReport().generate(train, fresh, metadata, real_holdout_data=typo)
     pd.testing.assert_frame_equal(train, split.train)
     pd.testing.assert_frame_equal(holdout, split.holdout)
 

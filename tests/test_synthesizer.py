@@ -126,6 +126,19 @@ def test_data_not_matching_metadata(mixed_table, metadata):
         PrivCTGANSynthesizer(metadata, **FAST).fit({'people': table})
 
 
+def test_values_of_another_kind_name_their_column(fitted, mixed_table, metadata):
+    table = mixed_table.astype({'revenu €': object, 'signup': object})
+    table.loc[4, 'revenu €'] = 'abc'
+    with pytest.raises(InvalidDataError, match="Column 'revenu €' is numerical .*'abc'"):
+        PrivCTGANSynthesizer(metadata, **FAST).fit({'people': table})
+    table = mixed_table.astype({'signup': object})
+    table.loc[2, 'signup'] = 'not a date'
+    with pytest.raises(InvalidDataError, match="Column 'signup' is datetime .*'not a date'"):
+        PrivCTGANSynthesizer(metadata, **FAST).fit({'people': table})
+    with pytest.raises(ValueError, match="Invalid conditions: Column 'âge' is numerical"):
+        fitted.sample_remaining_columns(pd.DataFrame({'âge': ['thirty']}))
+
+
 def test_input_is_not_mutated(mixed_table, metadata):
     before = mixed_table.copy(deep=True)
     _fit(mixed_table, metadata, epochs=1)
