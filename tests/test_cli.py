@@ -285,7 +285,10 @@ def test_rounded_batch_sizes_are_the_nearest_the_library_accepts(metadata):
 def test_demo_runs_and_writes_compact_html(tmp_path):
     code, out, err = run('demo', '--epochs', 1, '--output', tmp_path)
     assert code == 0, err
-    assert 'Membership-inference attacks' in out
-    for page in ('losses.html', 'attacks.html'):
+    assert 'Leakage detected at the 5 % level' in out and 'ROC AUC for degree_type' in out
+    header = next(line for line in out.splitlines() if 'SDV CTGAN' in line and 'PrivCTGAN' in line)
+    assert header.index('SDV CTGAN') < header.index('PrivCTGAN')  # side by side
+    assert 'told apart by a fresh classifier' in out
+    for page in ('losses.html', 'attacks_sdv_ctgan.html', 'attacks_privctgan.html'):
         assert (tmp_path / page).stat().st_size < 200_000
     assert (tmp_path / 'plotly.min.js').is_file()
