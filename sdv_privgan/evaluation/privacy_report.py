@@ -176,12 +176,12 @@ class PrivacyReport(BaseEvaluationReport):
         extra = [column for column in training.columns if column not in set(columns)]
         if extra:
             raise ValueError(f'real_training_data has columns {extra} that the metadata lacks.')
-        synthetic = check_table(synthetic_data, 'synthetic_data', expected_columns=columns)
+        synthetic = check_table(synthetic_data, 'synthetic_data', table_dict, columns)
         tables = {'train': aligned(training, columns), 'synthetic': aligned(synthetic, columns)}
         for key, data, argument in (('holdout', real_holdout_data, 'real_holdout_data'),
                                     ('reference', real_reference_data, 'real_reference_data')):
             if data is not None:
-                tables[key] = aligned(check_table(data, argument, expected_columns=columns), columns)
+                tables[key] = aligned(check_table(data, argument, table_dict, columns), columns)
         disclosure_columns = self._check_disclosure_columns(
             known_column_names, sensitive_column_names, columns)
 

@@ -109,12 +109,12 @@ class UtilityReport(BaseEvaluationReport):
         training = check_table(real_training_data, 'real_training_data', table_dict)
         columns = list(table_dict.get('columns', training.columns))
         synthetic = aligned(check_table(synthetic_data, 'synthetic_data',
-                                        expected_columns=columns), columns)
+                                        table_dict, columns), columns)
         training = aligned(training, columns)
         holdout = None
         if real_holdout_data is not None:
             holdout = aligned(check_table(real_holdout_data, 'real_holdout_data',
-                                          expected_columns=columns), columns)
+                                          table_dict, columns), columns)
         if target is not None:
             task = self._resolve_task(target, task, table_dict, columns)
 
