@@ -119,6 +119,11 @@ class RealRows:
 
     def sample(self, num_rows):
         unused = self.ctx.unused
+        if len(unused) < min(num_rows, len(self.ctx.train)):
+            raise ValueError(
+                f'The floor needs as many unused real rows as members; table '
+                f'{self.ctx.table!r} has {len(unused)} left beside {len(self.ctx.train)} '
+                'members (each run still reports its own floor, floor_auc).')
         rows = unused.sample(n=min(num_rows, len(unused)), random_state=self.ctx.seed)
         return {self.ctx.table: rows}
 
