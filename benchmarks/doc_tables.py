@@ -5,6 +5,7 @@ text cell. When a rerun replaces a CSV, ``python -m benchmarks.doc_check --show`
 prints the new values for the doc.
 """
 
+import math
 from functools import lru_cache
 
 import pandas as pd
@@ -225,8 +226,77 @@ def regularizer_settings():
             row(p + 'averaged_c5_replay', show_delta=False), row(p + 'credit5')]
 
 
+#: Below this excess of the baseline over its floor, "excess removed" is not shown:
+#: a share of a leak that small is noise.
+MIN_EXCESS = 0.05
+
+
+def audit(name, models, baseline):
+    """Per table and model: the floor, the black-box attacks and the file holder's (the
+    black-box ones and those on rows drawn from the saved model), the share of runs whose
+    verdict over the holder's attacks detected leakage,
+    the share of ``baseline``'s excess over the floor removed (on the file holder's max
+    AUC), utility and fit time."""
+    frame = grid(name).copy()
+    frame['max_auc_holder'] = frame[['max_auc_bb', 'max_auc_drawn']].max(axis=1, skipna=False)
+    # A run without white-box attacks had only the holder's: its verdict is the holder's.
+    with_critics = frame['max_auc_wb'].notna()
+    frame['holder_detected'] = frame['leakage_detected'].astype(object)
+    frame.loc[with_critics, 'holder_detected'] = frame.loc[
+        with_critics, 'holder_leakage_detected'] if 'holder_leakage_detected' in frame else NAN
+    if frame.loc[frame['model'] != 'real', 'holder_detected'].isna().any():
+        raise LookupError(f'{name}: runs with white-box attacks lack the holder verdict; '
+                          're-run them (their run files predate it)')
+    rows = []
+    for table in dict.fromkeys(frame['table']):
+        here = frame[frame['table'] == table]
+        floor = mean(here[here['model'] != 'real'], 'floor_auc')
+        excess = mean(runs(here, baseline), 'max_auc_holder') - floor
+        for model in models:
+            mine = runs(here, model)
+            removed = (NAN if model == baseline or excess < MIN_EXCESS else
+                       100 * (1 - (mean(mine, 'max_auc_holder') - floor) / excess))
+            rows.append([None, None] + [stat(mine, metric, model) for metric in (
+                'floor_auc', 'max_auc_bb', 'max_auc_holder')]
+                + [(int(mine['holder_detected'].astype(bool).sum()), len(mine)), (removed,)]
+                + [stat(mine, metric, model) for metric in ('tpr1_max', 'tstr_auc', 'quality')]
+                + [(mean(mine, 'fit_seconds'),)])
+    return rows
+
+
+def audit_markdown(name, models, baseline, labels=None):
+    """The markdown of ``audit`` (paste into the doc, then ``doc_check`` keeps it true)."""
+    lines = [AUDIT_HEADER, '|' + '---|' * AUDIT_HEADER.count(' | ') + '---|']
+    frame = grid(name)
+    tables = list(dict.fromkeys(frame['table']))
+    rows = iter(audit(name, models, baseline))
+    for table in tables:
+        for model in models:
+            cells = next(rows)[2:]
+            text = [f'{a:.3f} ± {b:.3f}' for a, b in cells[:3]]
+            text += [f'{cells[3][0]}/{cells[3][1]}',
+                     '-' if math.isnan(cells[4][0]) else f'{cells[4][0]:.0f} %']
+            text += [f'{a:.3f} ± {b:.3f}' for a, b in cells[5:8]] + [f'{cells[8][0]:.0f}']
+            label = (labels or AUDIT_LABELS)[model]
+            lines.append(f'| {table} | {label} | ' + ' | '.join(text) + ' |')
+    return '\n'.join(lines)
+
+
+AUDIT_HEADER = ('| table | model | floor AUC | black-box max AUC | file holder max AUC | '
+                'leakage detected | excess removed | TPR@1%FPR (max) | TSTR AUC | Quality '
+                '| fit s |')
+#: The audit tables of docs/benchmarks.md, in doc order: (CSV, models, baseline).
+AUDITS = [('privacy_utility_ctgan', ['ctgan', 'k2_l0', 'k2_l1'], 'ctgan'),
+          ('privacy_utility_tvae', ['tvae', 'tvae_k2_l0', 'tvae_k2_l1', 'tvae_k2_l10'], 'tvae'),
+          ('privacy_utility_tvae_default', ['tvae', 'tvae_k2_l1', 'tvae_k2_l10'], 'tvae')]
+AUDIT_LABELS = {'ctgan': 'SDV CTGAN', 'k2_l0': 'PrivCTGAN λ=0', 'k2_l1': 'PrivCTGAN λ=1',
+                'tvae': 'SDV TVAE', 'tvae_k2_l0': 'PrivTVAE λ=0',
+                'tvae_k2_l1': 'PrivTVAE λ=1', 'tvae_k2_l10': 'PrivTVAE λ=10'}
+
 B = 'docs/benchmarks.md'
 SPECS = [
+    *[DocTable(f'audit {spec[0]}', B, AUDIT_HEADER, lambda spec=spec: audit(*spec),
+               occurrence=i) for i, spec in enumerate(AUDITS)],
     DocTable('distinguishability, current defaults', B,
              '| configuration | seeds | fresh-classifier AUC | accuracy | JSD (nats) | '
              'training-time JSD estimate | quality |', distinguishability_current),

@@ -284,7 +284,7 @@ def report(results: pd.DataFrame) -> str:
         table(results, PRIVGAN_COLUMNS),
         'Ours (AUC on balanced sets; post-hoc gauge AUC on three views):',
         table(results, OUR_COLUMNS),
-        'Targets (issue 9) on the features gauge:', targets(results),
+        'Targets on the features gauge:', targets(results),
         f'The same CNN trained on the real members: {real.mean():.3f} ± {real.std():.3f}. '
         f'Seeds: {sorted(results["seed"].unique().tolist())}.'])
 

@@ -119,7 +119,25 @@ def membership_metrics(ctx, synthetic, synthesizer) -> dict:
         record[f'tpr1_{group}'] = max(
             (result.metrics[name]['tpr_at_1pct_fpr'] for name in names), default=np.nan)
     record['tpr1_max'] = max(m['tpr_at_1pct_fpr'] for m in result.metrics.values())
+    record.update(holder_verdict(result))
     return record
+
+
+def holder_verdict(result) -> dict:
+    """The verdict over the attacks open to whoever holds the saved model (every attack
+    but the white-box ones, whose critics or encoder the release drops)."""
+    from sdv_privgan.evaluation.result import MembershipInferenceResult
+
+    scores = {name: values for name, values in result.scores.items()
+              if not GROUPS['wb'](name)}
+    if len(scores) < len(result.scores):
+        result = MembershipInferenceResult(
+            scores, result.is_member, floor_scores=result.floor_scores,
+            oriented=result.oriented, alpha=result.alpha, n_bootstrap=0,
+            n_permutations=result.n_permutations, seed=result.seed, info=result.info)
+    verdict = result.get_verdict()
+    return {'holder_p_value': verdict['p_value'],
+            'holder_leakage_detected': verdict['leakage_detected']}
 
 
 def utility_metrics(ctx, synthetic, synthesizer) -> dict:

@@ -126,5 +126,5 @@ register_regime('ctgan_leaky', Regime(100, 40, steps=2000))
 # PrivCTGAN needs batch_size to be an even multiple of pac x K: 500 serves K <= 2.
 register_regime('sdv_default_300', Regime(300, 500, epochs=300, network={}))
 register_regime('sdv_default_1000', Regime(1000, 500, epochs=300, network={}))
-# TVAE's leaky regime (issue 11): 300 members, batch 50, 6,000 steps, TVAE's own network.
+# TVAE's leaky regime: 300 members, batch 50, 6,000 steps, TVAE's own network.
 register_regime('tvae_leaky', Regime(300, 50, steps=6000, network={}))
