@@ -138,10 +138,12 @@ def _record_isolation(monkeypatch, components_class, module_name):
     def init(self, layout, data, partitions, *args):
         original(self, layout, data, partitions, *args)
 
+        every_row = data[torch.arange(len(data))]
+
         def hook(_, inputs):
             rows = inputs[0][..., :data.shape[1]]
             for k in range(rows.shape[0]):
-                equal = (rows[k][:, None, :] == data[None]).all(-1)  # (batch, n)
+                equal = (rows[k][:, None, :] == every_row[None]).all(-1)  # (batch, n)
                 hit_rows, hit_data = torch.nonzero(equal, as_tuple=True)
                 seen['matched'] += len(hit_rows)
                 seen['foreign'] += int((partitions[hit_data] != k).sum())
