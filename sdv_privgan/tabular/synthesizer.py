@@ -119,8 +119,10 @@ class PrivCTGANSynthesizer(PrivTabularSynthesizer):
 
 class PrivTVAESynthesizer(PrivTabularSynthesizer):
     __doc__ = """TVAE with K encoder/decoder pairs trained on disjoint partitions of the
-    rows and a regularizer that makes the decoders indistinguishable (membership
-    protection); the released model is the mixture of the decoders.
+    rows and a regularizer that pushes the decoders to be indistinguishable; the
+    released model is the mixture of the decoders. How much membership protection that
+    gives TVAE is measured in docs/benchmarks.md (the audit section): audit your table
+    with ``PrivacyReport`` before relying on it.
 
     Every argument of SDV's ``TVAESynthesizer`` has the same name, default and meaning;
     each component trains on ``batch_size // n_partitions`` rows per step. The extra
