@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sdv_privgan.cli._common import print_table, write_html
+from sdv_privgan.cli._common import print_table, round_batch_size, write_html
 
 #: The demo's budget: batch, pac and epochs (2 steps per epoch at 107 rows: 2,000 steps).
 BUDGET = {'batch_size': 40, 'pac': 1, 'epochs': 1000}
@@ -44,13 +44,15 @@ def demo(args):
     output.mkdir(parents=True, exist_ok=True)
     data, metadata = load_student_placements()
     train, holdout, reference = split_for_evaluation(data, seed=args.seed)
-    budget = {**BUDGET, 'epochs': args.epochs or BUDGET['epochs']}
+    # Both models get the batch PrivCTGAN can split into whole pac groups per component.
+    batch_size = round_batch_size(BUDGET['batch_size'], BUDGET['pac'], args.n_partitions)
+    budget = {**BUDGET, 'epochs': args.epochs or BUDGET['epochs'], 'batch_size': batch_size}
     weight = 1.0 if args.privacy_weight is None else args.privacy_weight
     print(f"Student placements (SDMetrics' demo): {len(train)} training rows (the members), "
           f'{len(holdout)} held out, {len(reference)} reference rows.\n'
           f"Both models: {budget['epochs']} epochs of batch {budget['batch_size']} with "
           'single-row critics (pac=1), a setting in which CTGAN memorizes rows.\n'
-          f'PrivCTGAN adds {args.n_partitions} components on disjoint halves and the '
+          f'PrivCTGAN adds {args.n_partitions} components on disjoint partitions and the '
           f'regularizer (privacy_weight={weight:g}).')
     models = {
         'SDV CTGAN': lambda: CTGANSynthesizer(metadata, **budget),
@@ -65,17 +67,22 @@ def demo(args):
         results[name] = _fit_and_evaluate(name, make(), train, holdout, reference, metadata,
                                           args.seed, output)
     _print_comparison(results, len(train), len(holdout))
-    gauge = results['PrivCTGAN']['synthesizer'].get_component_distinguishability(1000)
-    print(f"\nPrivCTGAN's {args.n_partitions} components told apart by a fresh classifier: "
+    if args.n_partitions > 1:
+        _print_gauge(results['PrivCTGAN']['synthesizer'], args.n_partitions)
+    print(f'\nWrote {output}/: synthetic_*.csv, privctgan.pkl, attacks_*.html, '
+          'losses.html (the HTML files share plotly.min.js).\n'
+          'One table and one seed; the figures across seeds and tables are in '
+          'docs/benchmarks.md.')
+
+
+def _print_gauge(synthesizer, n_partitions):
+    gauge = synthesizer.get_component_distinguishability(1000)
+    print(f"\nPrivCTGAN's {n_partitions} components told apart by a fresh classifier: "
           f"ROC AUC {gauge['auc']:.3f}.\n  0.5 would mean that no classifier trained from "
           "scratch can tell which partition's generator made a row; the regularizer\n  pushes "
           'toward it. Components that differ only by training noise stay distinguishable '
           'without revealing anyone:\n  the attacks above are what says whether members can '
           'be told apart (docs/method.md).')
-    print(f'\nWrote {output}/: synthetic_*.csv, privctgan.pkl, attacks_*.html, '
-          'losses.html (the HTML files share plotly.min.js).\n'
-          'One table and one seed; the figures across seeds and tables are in '
-          'docs/benchmarks.md.')
 
 
 def _fit_and_evaluate(name, synthesizer, train, holdout, reference, metadata, seed, output):
