@@ -18,18 +18,13 @@ from sdv_privgan.evaluation.uncertainty import (
     bootstrap_intervals,
     null_auc_half_width,
     permutation_test_of_max,
+    tie_layout,
 )
 
 
 def _unit_weight_metrics(scores, is_member):
-    order = np.argsort(scores, kind='stable')
-    ordered = scores[order]
-    first = np.r_[True, ordered[1:] != ordered[:-1]]
-    block = np.cumsum(first) - 1
-    starts = np.flatnonzero(first)
-    ends = np.r_[starts[1:], len(ordered)]
-    got = _weighted_metrics(np.ones((1, len(scores))), is_member[order], starts[block],
-                            ends[block], starts)
+    order, *blocks = tie_layout(scores)
+    got = _weighted_metrics(np.ones((1, len(scores))), is_member[order], *blocks)
     return {key: float(values[0]) for key, values in got.items()}
 
 

@@ -121,6 +121,19 @@ def _weighted_metrics(sorted_weights, sorted_member, starts, ends, block_starts)
     return result
 
 
+def tie_layout(scores):
+    """What ``_weighted_metrics`` needs of one attack's scores: ``(order, starts, ends,
+    block_starts)``, the sorting order, for every sorted position the first and one past
+    the last position of its block of tied scores, and the first position of every block."""
+    order = np.argsort(scores, kind='stable')
+    ordered = scores[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    block = np.cumsum(first) - 1
+    block_starts = np.flatnonzero(first)
+    block_ends = np.r_[block_starts[1:], len(ordered)]
+    return order, block_starts[block], block_ends[block], block_starts
+
+
 def bootstrap_intervals(scores, is_member, n_bootstrap=1000, level=0.95, seed=0):
     """Percentile bootstrap intervals of AUC and TPR at 1 % / 0.1 % FPR for every attack.
 
@@ -139,15 +152,7 @@ def bootstrap_intervals(scores, is_member, n_bootstrap=1000, level=0.95, seed=0)
     if not names:
         return {}
     matrix = _score_matrix([scores[name] for name in names], is_member)
-    layouts = []
-    for column in matrix.T:
-        order = np.argsort(column, kind='stable')
-        ordered = column[order]
-        first = np.r_[True, ordered[1:] != ordered[:-1]]
-        block = np.cumsum(first) - 1
-        block_start = np.flatnonzero(first)
-        block_end = np.r_[block_start[1:], len(ordered)]
-        layouts.append((order, block_start[block], block_end[block], block_start))
+    layouts = [tie_layout(column) for column in matrix.T]
     rng = np.random.default_rng(seed)
     collected = {name: {key: [] for key in ('auc', *LOW_FPRS)} for name in names}
     for start in range(0, n_bootstrap, _CHUNK):
