@@ -1,4 +1,5 @@
 import os
+import warnings
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 
@@ -39,9 +40,15 @@ def make_mixed_table(num_rows=240, seed=0):
     })
 
 
-def mixed_metadata(table, name='people'):
-    import warnings
+def fit_quietly(synthesizer, table, name='people'):
+    """``synthesizer`` fitted on ``{name: table}`` without SDV's notices, returned."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        synthesizer.fit({name: table})
+    return synthesizer
 
+
+def mixed_metadata(table, name='people'):
     from sdv.metadata import Metadata
 
     with warnings.catch_warnings():

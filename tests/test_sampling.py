@@ -11,18 +11,14 @@ from sdv.errors import SamplingError
 from sdv_privgan import PrivCTGANSynthesizer
 from sdv_privgan.sampling import chunk_plan, sample_parallel, write_chunks
 
-from conftest import make_mixed_table, mixed_metadata
+from conftest import fit_quietly, make_mixed_table, mixed_metadata
 
 FAST = {'epochs': 1, 'batch_size': 40, 'embedding_dim': 16, 'generator_dim': (32, 32),
         'discriminator_dim': (32, 32), 'classifier_dim': (32,), 'seed': 0}
 
 
 def _fit(table, metadata):
-    synthesizer = PrivCTGANSynthesizer(metadata, **FAST)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        synthesizer.fit({'people': table})
-    return synthesizer
+    return fit_quietly(PrivCTGANSynthesizer(metadata, **FAST), table)
 
 
 @pytest.fixture(scope='module')

@@ -11,18 +11,14 @@ from sdv.utils import load_synthesizer
 
 from sdv_privgan import PrivCTGANSynthesizer
 
-from conftest import make_mixed_table, mixed_metadata
+from conftest import fit_quietly, make_mixed_table, mixed_metadata
 
 FAST = {'epochs': 3, 'batch_size': 40, 'embedding_dim': 16, 'generator_dim': (32, 32),
         'discriminator_dim': (32, 32), 'classifier_dim': (32,), 'seed': 0}
 
 
 def _fit(table, metadata, **kwargs):
-    synthesizer = PrivCTGANSynthesizer(metadata, **{**FAST, **kwargs})
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        synthesizer.fit({'people': table})
-    return synthesizer
+    return fit_quietly(PrivCTGANSynthesizer(metadata, **{**FAST, **kwargs}), table)
 
 
 @pytest.fixture(scope='module')

@@ -19,18 +19,14 @@ from sdv_privgan.game import ComponentGame
 from sdv_privgan.tabular.layout import DataLayout
 from sdv_privgan.tabular.tvae import TVAEComponents, category_targets, tvae_loss
 
-from conftest import make_mixed_table, mixed_metadata
+from conftest import fit_quietly, make_mixed_table, mixed_metadata
 
 FAST = {'epochs': 4, 'batch_size': 40, 'embedding_dim': 16, 'compress_dims': (32,),
         'decompress_dims': (32,), 'classifier_dim': (32,), 'seed': 0}
 
 
 def _fit(table, metadata, **kwargs):
-    synthesizer = PrivTVAESynthesizer(metadata, **{**FAST, **kwargs})
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        synthesizer.fit({'people': table})
-    return synthesizer
+    return fit_quietly(PrivTVAESynthesizer(metadata, **{**FAST, **kwargs}), table)
 
 
 @pytest.fixture(scope='module')
