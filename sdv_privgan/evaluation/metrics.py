@@ -9,6 +9,7 @@ when its AUC is near 0.5).
 """
 
 import numpy as np
+from sklearn.metrics import auc as _area_under
 from sklearn.metrics import roc_curve as _sk_roc_curve
 
 def _check_inputs(scores, is_member):
@@ -88,7 +89,7 @@ def metrics_from_curve(fpr, tpr):
     # The trapezoid under the full step curve is the AUC with ties counted half,
     # as roc_auc_score computes it.
     return {
-        'auc': float(np.trapezoid(tpr, fpr)),
+        'auc': float(_area_under(fpr, tpr)),
         'tpr_at_1pct_fpr': tpr_at_fpr(fpr, tpr, 0.01),
         'tpr_at_0.1pct_fpr': tpr_at_fpr(fpr, tpr, 0.001),
     }

@@ -27,6 +27,12 @@ from sdv_privgan.evaluation.uncertainty import (
 FLOOR_WARNING_P_VALUE = 0.01
 
 
+def scoring_floor(floor_auc):
+    """The floor a score is measured from: chance without a floor, and at most 0.999 (a
+    floor of 1 leaves no room to measure an excess)."""
+    return min(float(floor_auc), 0.999) if np.isfinite(floor_auc) else 0.5
+
+
 def _with_intervals(scores, is_member, n_bootstrap, seed, curves=None):
     if curves is None:
         curves = {name: roc_curve(values, is_member) for name, values in scores.items()}
@@ -141,8 +147,7 @@ class MembershipInferenceResult:
         verdict['excess_auc'] = verdict['max_auc'] - (floor_auc if np.isfinite(floor_auc) else 0.5)
         verdict['interval_excludes_floor'] = bool(
             np.isfinite(floor_auc) and verdict['max_auc_low'] > floor_auc)
-        verdict['score'] = privacy_score_from_auc(
-            verdict['max_auc'], floor_auc if np.isfinite(floor_auc) else 0.5)
+        verdict['score'] = privacy_score_from_auc(verdict['max_auc'], scoring_floor(floor_auc))
         return verdict
 
     def get_verdict(self):
@@ -223,9 +228,8 @@ def membership_details(result):
     measured on its own targets and so is not part of the maximum.
     """
     details = result.to_frame()
-    floors = details['Floor AUC'].where(details['Floor AUC'].notna(), 0.5).clip(upper=0.999)
-    details['Score'] = [privacy_score_from_auc(auc, floor)
-                        for auc, floor in zip(details['AUC'], floors)]
+    details['Score'] = [privacy_score_from_auc(auc, scoring_floor(floor))
+                        for auc, floor in zip(details['AUC'], details['Floor AUC'])]
     details['Candidates'] = len(result.is_member)
     details['In verdict'] = True
     verdict = result.verdict
