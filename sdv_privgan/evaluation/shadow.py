@@ -21,7 +21,6 @@ Each fit's statistics are cached as one file in ``cache_folder``; an
 interrupted run given the same folder continues where it stopped.
 """
 
-import contextlib
 import hashlib
 import json
 import time
@@ -37,6 +36,7 @@ from sdv_privgan.evaluation.attacks import nearest_distances
 from sdv_privgan.evaluation.encoding import TabularEncoder
 from sdv_privgan.evaluation.metrics import attack_metrics
 from sdv_privgan.evaluation.uncertainty import bootstrap_intervals
+from sdv_privgan.game import seeded
 
 _TINY = 1e-8
 
@@ -168,22 +168,6 @@ def _table_name(synthesizer, default):
     return default
 
 
-@contextlib.contextmanager
-def _seeded(seed):
-    """Seed torch's and numpy's global generators for one fit (SDV's fit is unseeded), then
-    restore them: a fit then gives the same statistics whether run at once or resumed."""
-    import torch
-
-    state = np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        np.random.seed(seed % 2**32)
-        try:
-            yield
-        finally:
-            np.random.set_state(state)
-
-
 def _fingerprint(*arrays):
     digest = hashlib.sha256()
     for array in arrays:
@@ -264,7 +248,7 @@ def run_shadow_attack(members, non_members, reference, metadata, synthesizer_fac
         started = time.perf_counter()
         training = pd.concat([reference.iloc[bases[fit]],
                               target_rows.iloc[np.flatnonzero(included[fit])]], ignore_index=True)
-        with _seeded(seed * 100_003 + fit):
+        with seeded(seed * 100_003 + fit):  # SDV's fit is unseeded
             synthesizer = synthesizer_factory()
             synthesizer.fit({_table_name(synthesizer, table_name): training})
             sampled = synthesizer.sample(n_sample)

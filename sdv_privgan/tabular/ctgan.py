@@ -122,14 +122,15 @@ class CTGANComponents(ComponentModel):
         if not norms:
             return
         self.generator.train()
+        momenta = [norm.momentum for norm in norms]
         for norm in norms:
             norm.reset_running_stats()
             norm.momentum = None  # a plain average over the calibration batches
         for _ in range(CALIBRATION_BATCHES):
             cond, _, _ = self.sampler.generator_conditions(CALIBRATION_ROWS)
             self._generate(cond, CALIBRATION_ROWS)
-        for norm in norms:
-            norm.momentum = 0.1
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
         self.generator.eval()
 
     # ------------------------------------------------------------------ after fit

@@ -115,7 +115,7 @@ class PrivTabularModel(BaseSynthesizer):
 
         Conditions (``condition_column`` / ``condition_value`` as in ctgan, or a
         ``{column: value}`` dict, values as the transformer sees them) are met by the
-        model: a CTGAN generator is fed the rarest discrete condition, and rows whose
+        model: a CTGAN generator is fed one of the discrete conditions per row, and rows whose
         generated values do not match every condition are discarded and regenerated,
         up to ``MAX_TRIES`` batches; fewer than ``n`` rows come back when the model
         hardly ever makes the requested combination."""

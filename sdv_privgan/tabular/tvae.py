@@ -97,7 +97,6 @@ class TVAEComponents(ComponentModel):
         k = config.n_partitions
         self.layout, self.options, self.n_components = layout, options, k
         self.embedding_dim = options['embedding_dim']
-        self.regularized = k > 1
         self.data, self.index = data, PartitionIndex(partitions, k)
         self.encoder = BatchedEncoder(k, layout.data_dim, options['compress_dims'],
                                       self.embedding_dim).to(device)
