@@ -9,9 +9,10 @@ of rows back into the transformer's vector on the device when it is drawn. The d
 rows are exactly the transformer's output rounded to float32, the form training used
 before.
 
-The table sits on the training device when it fits there, otherwise in pinned host
-memory; then each batch of rows is gathered on the host and copied to the device
-asynchronously, which costs one wait per drawn batch for its row indices.
+The table sits on the training device when it fits there, otherwise in host memory;
+then each batch of rows is gathered on the host, pinned and copied to the device
+asynchronously, which costs one wait per drawn batch for its row indices. (Pinning
+the whole table would not help: a gather from it makes an unpinned copy.)
 """
 
 import numpy as np
@@ -72,8 +73,8 @@ class EncodedTable:
         self.layout = layout
         self.device = torch.device(device)
         self.on_device = on_device
-        self.scalars = scalars.to(self.device) if on_device else _pinned(scalars, self.device)
-        self.codes = codes.to(self.device) if on_device else _pinned(codes, self.device)
+        self.scalars = scalars.to(self.device) if on_device else scalars
+        self.codes = codes.to(self.device) if on_device else codes
         self.discrete_spans = torch.tensor(
             [i for i, kind in enumerate(kinds) if kind == 'discrete'], dtype=torch.long,
             device=self.codes.device)
@@ -164,10 +165,6 @@ def _fits(nbytes, n, layout, device, placement):
     indexes = 8 * n * (3 * layout.n_discrete + 2)
     free, _ = torch.cuda.mem_get_info(device)
     return nbytes + indexes <= _DEVICE_SHARE * free
-
-
-def _pinned(tensor, device):
-    return tensor.pin_memory() if device.type == 'cuda' else tensor
 
 
 def _to_device(scalars, codes, device):
