@@ -116,11 +116,19 @@ def check_table(data, argument, table_dict=None, expected_columns=None):
     return data
 
 
+def sample_positions(n_rows, n_draw, rng):
+    """Positions of at most ``n_draw`` of ``n_rows`` rows, drawn without replacement, in
+    order (all of them, without a draw, when there are not more)."""
+    if n_rows <= n_draw:
+        return np.arange(n_rows)
+    return np.sort(rng.choice(n_rows, size=n_draw, replace=False))
+
+
 def sample_rows(data, n_rows, rng):
     """At most ``n_rows`` rows of ``data``, drawn without replacement, in their order."""
     if len(data) <= n_rows:
         return data
-    return data.iloc[np.sort(rng.choice(len(data), size=n_rows, replace=False))]
+    return data.iloc[sample_positions(len(data), n_rows, rng)]
 
 
 def aligned(data, columns):

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from sdv_privgan.evaluation._inputs import sample_positions
 from sdv_privgan.evaluation.attacks import (
     BLACK_BOX_ATTACKS,
     DRAWN_PREFIX,
@@ -171,13 +172,6 @@ def membership_inference_from_arrays(candidates, is_member, synthetic, reference
         info=dict(info or {}))
 
 
-def _draw_positions(n_rows, n_draw, rng):
-    """Positions of ``n_draw`` rows drawn without replacement, in order (as ``sample_rows``)."""
-    if n_rows <= n_draw:
-        return np.arange(n_rows)
-    return np.sort(rng.choice(n_rows, size=n_draw, replace=False))
-
-
 def _floor_tables(pool, n_synthetic, with_reference, seed):
     if len(pool) < MIN_CANDIDATES:
         warnings.warn(
@@ -252,9 +246,9 @@ def run_membership_inference(
     require_candidates(len(members), len(non_members))
     if n_candidates < MIN_CANDIDATES:
         raise ValueError(f'max_candidates must be at least {MIN_CANDIDATES}; got {max_candidates}.')
-    members = members.iloc[_draw_positions(len(members), n_candidates, rng)]
+    members = members.iloc[sample_positions(len(members), n_candidates, rng)]
     chosen = np.zeros(len(non_members), bool)
-    chosen[_draw_positions(len(non_members), n_candidates, rng)] = True
+    chosen[sample_positions(len(non_members), n_candidates, rng)] = True
     leftover, non_members = non_members.iloc[~chosen], non_members.iloc[chosen]
     candidates = pd.concat([members, non_members], ignore_index=True)
     is_member = np.r_[np.ones(n_candidates, bool), np.zeros(n_candidates, bool)]
