@@ -319,6 +319,8 @@ class _StubComponents:
             images[1, :, :4] += 100
         return images, rng.integers(0, 2, (2, n))
 
+    released_in_model_space = PrivImageSynthesizer.released_in_model_space
+
 
 def test_image_gauges_tell_components_apart_only_when_they_differ():
     from sdv_privgan.image.gauges import ContentFeatures, image_gauges

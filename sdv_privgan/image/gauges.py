@@ -62,17 +62,11 @@ def image_gauges(synthesizer, features=None, n_per_component=500, seed=0, factor
     on its released samples: ``pixels``, ``blurred`` and, given a ``ContentFeatures``,
     ``features``.
 
-    All views see the same samples (``sample_component_images``)."""
+    All views see the same samples (``released_in_model_space``)."""
     k = synthesizer.n_partitions
     if k < 2:
         raise ValueError('Component distinguishability needs at least two components.')
-    images, labels = synthesizer.sample_component_images(n_per_component)
-    flat_images = images.reshape(k * n_per_component, *images.shape[2:])
-    model_space = synthesizer._format.to_model(flat_images)
-    onehot = np.zeros((len(model_space), 0), np.float32)
-    if labels is not None:
-        classes = synthesizer._classes
-        onehot = np.eye(len(classes), dtype=np.float32)[np.searchsorted(classes, labels.ravel())]
+    model_space, onehot = synthesizer.released_in_model_space(n_per_component)
     views = {'pixels': model_space.reshape(len(model_space), -1),
              'blurred': blurred(model_space, factor)}
     if features is not None:

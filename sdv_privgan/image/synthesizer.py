@@ -271,18 +271,24 @@ class PrivImageSynthesizer:
         return images.reshape(k, n_per_component, *images.shape[1:]), labels
 
     def sample_components(self, n_per_component):
-        """The gauge's protocol, ``(K, n, features)``: the released images of
-        ``sample_component_images`` back in model space (so uint8 images are compared as
-        the user gets them, quantized, not as the generator's floats), flattened, and the
-        label one-hots."""
+        """The gauge's protocol, ``(K, n, features)``: the images of ``released_in_model_space``
+        flattened, beside their label one-hots."""
+        images, onehot = self.released_in_model_space(n_per_component)
+        features = np.hstack([images.reshape(len(images), -1), onehot])
+        return features.reshape(self.n_partitions, n_per_component, -1)
+
+    def released_in_model_space(self, n_per_component):
+        """The released images of ``sample_component_images`` back in model space, so that
+        uint8 images are compared as the user gets them (quantized, not the generator's
+        floats), ``(K * n, C, S, S)`` component by component, and their label one-hots
+        ``(K * n, n_classes)`` (no columns for an unconditional model)."""
         images, labels = self.sample_component_images(n_per_component)
-        k = self.n_partitions
-        features = self._format.to_model(images.reshape(k * n_per_component, *images.shape[2:]))
-        features = features.reshape(k * n_per_component, -1)
-        if labels is not None:
-            codes = np.searchsorted(self._classes, labels.reshape(-1))
-            features = np.hstack([features, np.eye(len(self._classes), dtype=np.float32)[codes]])
-        return features.reshape(k, n_per_component, -1)
+        flat = images.reshape(self.n_partitions * n_per_component, *images.shape[2:])
+        model_space = self._format.to_model(flat)
+        if labels is None:
+            return model_space, np.zeros((len(model_space), 0), np.float32)
+        codes = np.searchsorted(self._classes, labels.reshape(-1))
+        return model_space, np.eye(len(self._classes), dtype=np.float32)[codes]
 
     @torch.no_grad()
     def get_white_box_scores(self, images, labels=None):
