@@ -143,7 +143,7 @@ class PrivImageSynthesizer:
                 config.warmup_epochs >= config.epochs:
             warnings.warn(f'warmup_epochs={config.warmup_epochs} >= epochs={config.epochs}: the '
                           'regularizer never reaches the generators.', stacklevel=2)
-        # numpy seeds its global generator with 32 bits (game.seeded), torch with 64.
+        # Unseeded, a fit still draws and keeps a seed: its samples are then reproducible.
         seed = secrets.randbits(32) if config.seed is None else config.seed
         device, k = self._device(), config.n_partitions
         with seeded(seed, device):

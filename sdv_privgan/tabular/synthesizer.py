@@ -5,6 +5,7 @@ from sdv_privgan.config import invalid
 from sdv_privgan.tabular import ctgan, tvae
 from sdv_privgan.tabular.access import PrivCTGANAccess, PrivTVAEAccess
 from sdv_privgan.tabular.base import PrivTabularSynthesizer
+from sdv_privgan.tabular.encoded import TRANSFORMER_SAMPLE_SIZE
 
 _SHARED_ARGS = """
         n_partitions (int):
@@ -76,7 +77,7 @@ class PrivCTGANSynthesizer(PrivTabularSynthesizer):
                  classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=1,
                  classifier_pac=1, replay_size=500, ema_decay=0.995, warmup_epochs=0,
                  keep_training_state=False, device=None, seed=None,
-                 transformer_sample_size=100_000):
+                 transformer_sample_size=TRANSFORMER_SAMPLE_SIZE):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locales=locales)
         self.embedding_dim = embedding_dim
@@ -140,7 +141,7 @@ class PrivTVAESynthesizer(PrivTabularSynthesizer):
                  enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
                  classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=1,
                  replay_size=500, ema_decay=0.995, warmup_epochs=0, keep_training_state=False,
-                 device=None, seed=None, transformer_sample_size=100_000):
+                 device=None, seed=None, transformer_sample_size=TRANSFORMER_SAMPLE_SIZE):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding)
         self.embedding_dim = embedding_dim
