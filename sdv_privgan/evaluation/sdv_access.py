@@ -74,6 +74,11 @@ class _ColumnLayout:
         self.scale = tensor([c['scale'] for c in continuous])
         self.category_index = tensor(_padded([d['span'] for d in discrete], 0), torch.long)
         self.category_valid = tensor(_padded([[1] * len(d['span']) for d in discrete], 0)) > 0
+        # where each discrete column's one-hot block sits in an encoded target row
+        ends = len(continuous) + np.cumsum([len(d['span']) for d in discrete], dtype=int)
+        self.target_index = tensor(_padded(
+            [list(range(end - len(d['span']), end)) for d, end in zip(discrete, ends)], 0),
+            torch.long)
         self.n_continuous, self.n_discrete = len(continuous), len(discrete)
         self.device = device
 
@@ -94,14 +99,11 @@ class _ColumnLayout:
     def split(self, targets):
         """Numerical targets (m, n_continuous) and category codes (m, n_discrete), -1 if unseen."""
         numerical = targets[:, :self.n_continuous]
-        codes, offset = [], self.n_continuous
-        for column in self.discrete:
-            block = targets[:, offset:offset + len(column['span'])]
-            code = block.argmax(dim=1)
-            codes.append(torch.where(block.sum(dim=1) > 0, code, torch.full_like(code, -1)))
-            offset += len(column['span'])
-        empty = torch.zeros(len(targets), 0, dtype=torch.long, device=targets.device)
-        return numerical, torch.stack(codes, dim=1) if codes else empty
+        if not self.n_discrete:
+            return numerical, torch.zeros(len(targets), 0, dtype=torch.long,
+                                          device=targets.device)
+        blocks = targets[:, self.target_index].masked_fill(~self.category_valid, 0.0)
+        return numerical, torch.where(blocks.sum(dim=-1) > 0, blocks.argmax(dim=-1), -1)
 
     def mode_values(self, raw):
         """Per numerical column and mode: the standardised value of the output, and log p(mode)."""
