@@ -122,7 +122,6 @@ class _ColumnLayout:
 
 class _SDVAccess(GeneratorAccess):
     n_components = 1
-    conditional = False
 
     def __init__(self, synthesizer, network, transformer, latent_dim):
         self._processor = synthesizer._data_processor

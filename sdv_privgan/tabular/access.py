@@ -7,23 +7,18 @@ reconstructs it best. The losses and the value space are those of the adapters f
 own CTGAN and TVAE, so the figures of ours and of SDV's compare directly.
 """
 
-import copy
-
 import torch
 
-from sdv_privgan.evaluation.sdv_access import CTGANAccess, TVAEAccess, _ColumnLayout
+from sdv_privgan.evaluation.sdv_access import CTGANAccess, TVAEAccess, _SDVAccess
 
 
 class _ComponentsAccess:
-    """The part both models share: a frozen copy of the released network, on its device."""
+    """The part both models share: SDV's adapter set up on the released network, whose
+    batched layers hold all K components."""
 
     def _setup(self, synthesizer, network, latent_dim):
         model = synthesizer._model
-        self._processor = synthesizer._data_processor
-        self.device = model._device
-        self._network = copy.deepcopy(network).eval().requires_grad_(False)
-        self.layout = _ColumnLayout(model._transformer, self.device)
-        self.latent_dim = int(latent_dim)
+        _SDVAccess.__init__(self, synthesizer, network, model._transformer, latent_dim)
         self.n_components = model.n_partitions
 
 
@@ -47,6 +42,3 @@ class PrivTVAEAccess(_ComponentsAccess, TVAEAccess):
         components = synthesizer._model._components
         self._setup(synthesizer, components.generator, components.embedding_dim)
         self._sigma = self._network.sigma.detach()
-
-    def generate(self, z, conditions):
-        return self._network.seq(z)
