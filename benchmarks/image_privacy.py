@@ -342,6 +342,8 @@ def main(argv=None):
     failures = runner.run(runs, execute, show)
     results = pd.DataFrame([result['record'] for result in runner.results()
                             if not result['record'].get('error')])
+    if results.empty:
+        raise SystemExit(f'All {failures} runs failed (see FAILED above); rerun to retry them.')
     results[['variant', 'baseline_variant']] = results[['variant', 'baseline_variant']].fillna('')
     out.parent.mkdir(parents=True, exist_ok=True)
     results.to_csv(out, index=False)
