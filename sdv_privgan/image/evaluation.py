@@ -192,7 +192,7 @@ def image_membership_inference(synthesizer, members, non_members, member_labels=
         n_permutations=n_permutations, seed=seed,
         info={'n_floor_rows': len(features['floor']) if enough_floor else 0})
     for name in extra:  # the direction the result chose, applied to the whole pool
-        if not np.array_equal(result.scores[name], extra[name]):
+        if not np.array_equal(result.scores[name], extra[name], equal_nan=True):
             pool_scores[name] = -pool_scores[name]
     pool_scores['mc_ball_count'] = monte_carlo_ball_count(
         pca.transform(np.concatenate([members_flat, others_flat])), features['synthetic'],
