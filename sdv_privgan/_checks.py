@@ -3,26 +3,27 @@
 import pandas as pd
 
 
-def not_numbers(series, sdtype='numerical', datetime_format=None):
-    """A message naming ``series``' column if it holds values that are not numbers (or,
-    for ``sdtype='datetime'``, not dates), else ``None``. Missing values are fine."""
+def parse(series, sdtype='numerical', datetime_format=None):
+    """``(parsed, message)``: ``series`` as numbers (or, for ``sdtype='datetime'``, dates),
+    and a message naming its column if some values are neither missing nor of that kind
+    (else ``None``)."""
     if sdtype == 'datetime':
         if pd.api.types.is_datetime64_any_dtype(series):
-            return None
+            return series, None
         parsed = pd.to_datetime(series, format=datetime_format, errors='coerce')
         what = 'dates' + (f' in the format {datetime_format!r}' if datetime_format else '')
     else:
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-            return None
+            return series, None
         parsed = pd.to_numeric(series, errors='coerce')
         what = 'numbers'
     bad = series.notna() & parsed.isna()
     if not bad.any():
-        return None
+        return parsed, None
     first = bad.idxmax()
-    return (f'Column {series.name!r} is {sdtype} but {int(bad.sum())} of its values are not '
-            f'{what} (e.g. {series[first]!r} at index {first!r}); fix or drop them, or '
-            'describe the column as categorical in the metadata.')
+    return parsed, (f'Column {series.name!r} is {sdtype} but {int(bad.sum())} of its values '
+                    f'are not {what} (e.g. {series[first]!r} at index {first!r}); fix or drop '
+                    'them, or describe the column as categorical in the metadata.')
 
 
 def column_errors(data, columns):
@@ -31,7 +32,7 @@ def column_errors(data, columns):
     errors = []
     for name, spec in columns.items():
         if name in data.columns and spec.get('sdtype') in ('numerical', 'datetime'):
-            message = not_numbers(data[name], spec['sdtype'], spec.get('datetime_format'))
+            _, message = parse(data[name], spec['sdtype'], spec.get('datetime_format'))
             if message:
                 errors.append(message)
     return errors

@@ -14,7 +14,7 @@ leak the labels it is used to predict.
 import numpy as np
 import pandas as pd
 
-from sdv_privgan._checks import not_numbers
+from sdv_privgan._checks import parse
 from sdv_privgan.evaluation._inputs import get_table_metadata
 
 #: sdtypes that carry no distributional signal (identifiers, free text, PII);
@@ -38,11 +38,10 @@ def _infer_sdtype(series):
 def _to_float(series, sdtype, datetime_format=None):
     """Numbers (datetimes as seconds since the epoch) with NaN for anything missing; a
     ``ValueError`` naming the column for values that are neither missing nor of its kind."""
-    if message := not_numbers(series, sdtype, datetime_format):
+    series, message = parse(series, sdtype, datetime_format)
+    if message:
         raise ValueError(message)
     if sdtype == 'datetime':
-        if not pd.api.types.is_datetime64_any_dtype(series):
-            series = pd.to_datetime(series, format=datetime_format, errors='coerce')
         if getattr(series.dt, 'tz', None) is not None:
             series = series.dt.tz_convert('UTC').dt.tz_localize(None)
         values = series.astype('datetime64[ns]').to_numpy()
