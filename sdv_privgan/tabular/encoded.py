@@ -172,19 +172,3 @@ def _to_device(scalars, codes, device):
         return scalars.to(device), codes.to(device)
     return (scalars.pin_memory().to(device, non_blocking=True),
             codes.pin_memory().to(device, non_blocking=True))
-
-
-def table_categories(data, layout):
-    """Local categories of every row of an ``EncodedTable`` or of a tensor of encoded
-    rows ``(n, n_discrete)``."""
-    if isinstance(data, EncodedTable):
-        return data.categories()
-    return layout.categories(data)
-
-
-def table_counts(data, own_counts):
-    """Category counts of the whole table: an ``EncodedTable``'s (all ranks' rows), else
-    ``own_counts``."""
-    if isinstance(data, EncodedTable) and data.category_counts is not None:
-        return data.category_counts
-    return own_counts

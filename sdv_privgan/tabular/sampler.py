@@ -10,7 +10,6 @@ lives in a few flat tensors: rows sorted by (partition, category), with offsets.
 import torch
 
 from sdv_privgan.game import PartitionIndex
-from sdv_privgan.tabular.encoded import table_categories, table_counts
 
 
 def _category_probabilities(counts, layout, log_frequency):
@@ -22,7 +21,8 @@ def _category_probabilities(counts, layout, log_frequency):
 
 
 class PartitionSampler:
-    """Samples conditional vectors and matching real rows for each partition.
+    """Samples conditional vectors and matching real rows for each partition of an
+    ``EncodedTable``.
 
     Holds the training data, so it is dropped at the end of ``fit``.
     """
@@ -35,7 +35,7 @@ class PartitionSampler:
         k, n_cat = self.n_partitions, layout.n_categories
         self._index = PartitionIndex(partitions, k)
         if layout.n_discrete:
-            category = table_categories(data, layout) + layout.category_offsets  # (n, n_disc)
+            category = data.categories() + layout.category_offsets  # (n, n_disc)
             keys = (partitions[:, None] * n_cat + category).reshape(-1)
             rows = torch.arange(len(data), device=device).repeat_interleave(layout.n_discrete)
             order, self._offsets = _sorted_offsets(keys, k * n_cat)
@@ -43,8 +43,8 @@ class PartitionSampler:
             counts = self._offsets.diff().reshape(k, n_cat).float()
             self.partition_probs = _category_probabilities(counts, layout, log_frequency)
             # The whole table's frequencies, also when this process holds some partitions.
-            self.global_probs = _category_probabilities(table_counts(data, counts.sum(0)),
-                                                        layout, log_frequency)
+            whole = counts.sum(0) if data.category_counts is None else data.category_counts
+            self.global_probs = _category_probabilities(whole, layout, log_frequency)
 
     def _draw(self, probs, shape):
         """Column and local category per row, drawn with ``probs[..., column, :]``."""
