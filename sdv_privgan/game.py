@@ -137,10 +137,10 @@ class ComponentModel:
         """Steps in one epoch (CTGAN's: one batch of rows per step, at least one)."""
         return max(num_rows // batch_size, 1)
 
-    def classifier(self):
+    def classifier(self, n_classes):
         """A fresh component classifier: any module mapping a batch of classifier views
-        to K logits. A sharded game asks ``classifier(n_classes=K)`` of an adapter that
-        holds fewer than the K components."""
+        to ``n_classes`` logits, one per component of the whole game (a sharded game's
+        adapter holds fewer)."""
         raise NotImplementedError
 
     def critic_step(self, m):
@@ -187,8 +187,7 @@ class ComponentGame:
         self.regularizer = None
         if config.n_partitions > 1:
             whole = self.shard.world_size == 1
-            classifier = model.classifier() if whole else \
-                model.classifier(n_classes=config.n_partitions)
+            classifier = model.classifier(config.n_partitions)
             self.regularizer = MembershipRegularizer(
                 self.shard.broadcast_module(classifier.to(self.device)), config.n_partitions,
                 self.weights, weight=config.privacy_weight, form=config.privacy_loss,

@@ -66,8 +66,8 @@ class ImageComponents(ComponentModel):
     def device(self):
         return next(self.generator.parameters()).device
 
-    def classifier(self):
-        return conv_classifier(self.channels + self.n_classes, self.n_components,
+    def classifier(self, n_classes):
+        return conv_classifier(self.channels + self.n_classes, n_classes,
                                self.options['classifier_width'], stem_stride=2,
                                spectral_norm=self.options['classifier_spectral_norm'])
 

@@ -52,9 +52,9 @@ class CTGANComponents(ComponentModel):
     def device(self):
         return self.layout.tanh_index.device
 
-    def classifier(self, n_classes=None):
+    def classifier(self, n_classes):
         pac = self.options['classifier_pac']
-        return mlp_classifier(self.layout.feature_dim * pac, n_classes or self.n_components,
+        return mlp_classifier(self.layout.feature_dim * pac, n_classes,
                               self.options['classifier_dim'])
 
     def _generate(self, cond, m):

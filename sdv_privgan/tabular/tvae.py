@@ -116,8 +116,8 @@ class TVAEComponents(ComponentModel):
         smallest = int(self.index.sizes.min())
         return max(math.ceil(smallest / (batch_size // self.n_components)), 1)
 
-    def classifier(self, n_classes=None):
-        return mlp_classifier(self.layout.feature_dim, n_classes or self.n_components,
+    def classifier(self, n_classes):
+        return mlp_classifier(self.layout.feature_dim, n_classes,
                               self.options['classifier_dim'])
 
     def critic_step(self, m):
