@@ -23,63 +23,44 @@ import warnings
 import numpy as np
 import torch
 
+from sdv_privgan._compat import column_spans, gaussian_modes
 from sdv_privgan.evaluation.model_access import GeneratorAccess
+from sdv_privgan.tabular.layout import DataLayout
 
 _ONE_HOT_WEIGHT = 1.0 / math.sqrt(2.0)
 #: Loss of a category the model never saw: a row holding one cannot be a member.
 _UNSEEN_CATEGORY_NLL = 20.0
 
 
-def _padded(rows, fill):
-    width = max((len(row) for row in rows), default=1)
-    out = np.full((len(rows), max(width, 1)), fill, dtype=np.float64)
-    for i, row in enumerate(rows):
-        out[i, :len(row)] = row
-    return out
-
-
 class _ColumnLayout:
-    """The spans of ctgan's DataTransformer output, as index tensors for vectorized losses."""
+    """The spans of ctgan's DataTransformer output as index tensors for vectorized losses:
+    the model's own ``DataLayout`` plus each numerical column's value scale."""
 
     def __init__(self, transformer, device):
-        continuous, discrete = [], []
-        start = 0
-        for info in transformer._column_transform_info_list:
-            if info.column_type == 'continuous':
-                normalizer = info.transform
-                valid = normalizer.valid_component_indicator
-                mixture = normalizer._bgm_transformer
-                means = mixture.means_.reshape(-1)[valid]
-                stds = np.sqrt(mixture.covariances_).reshape(-1)[valid]
-                weights = mixture.weights_[valid] / mixture.weights_[valid].sum()
-                center = float(weights @ means)
-                scale = float(np.sqrt(weights @ (stds**2 + means**2) - center**2)) or 1.0
-                continuous.append({'name': info.column_name, 'alpha': start,
-                                   'modes': list(range(start + 1, start + 1 + len(means))),
-                                   'means': means, 'stds': stds, 'center': center,
-                                   'scale': scale})
-            else:
-                discrete.append({'name': info.column_name, 'encoder': info.transform,
-                                 'span': list(range(start, start + info.output_dimensions))})
-            start += info.output_dimensions
-        self.continuous, self.discrete = continuous, discrete
-        tensor = (lambda values, dtype=torch.float32: torch.as_tensor(
-            np.asarray(values), dtype=dtype, device=device))
-        self.alpha_index = tensor([c['alpha'] for c in continuous], torch.long)
-        self.mode_index = tensor(_padded([c['modes'] for c in continuous], 0), torch.long)
-        self.mode_valid = tensor(_padded([[1] * len(c['modes']) for c in continuous], 0)) > 0
-        self.means = tensor(_padded([c['means'] for c in continuous], 0))
-        self.stds = tensor(_padded([c['stds'] for c in continuous], 1))
-        self.center = tensor([c['center'] for c in continuous])
-        self.scale = tensor([c['scale'] for c in continuous])
-        self.category_index = tensor(_padded([d['span'] for d in discrete], 0), torch.long)
-        self.category_valid = tensor(_padded([[1] * len(d['span']) for d in discrete], 0)) > 0
+        layout = DataLayout(transformer).to(device)
+        self.continuous, self.discrete = [], []
+        for name, kind, _, encoder in column_spans(transformer):
+            if kind != 'continuous':
+                self.discrete.append({'name': name, 'encoder': encoder})
+                continue
+            means, stds = gaussian_modes(encoder)
+            weights = encoder._bgm_transformer.weights_[encoder.valid_component_indicator]
+            weights = weights / weights.sum()
+            center = float(weights @ means)
+            scale = float(np.sqrt(weights @ (stds**2 + means**2) - center**2)) or 1.0
+            self.continuous.append({'name': name, 'center': center, 'scale': scale})
+        self.n_continuous, self.n_discrete = len(self.continuous), len(self.discrete)
+        self.alpha_index = layout.tanh_index
+        self.mode_index, self.mode_valid = layout.mode_index, layout.mode_mask
+        self.means = layout.mode_means
+        self.stds = layout.mode_stds.masked_fill(~layout.mode_mask, 1.0)  # log(std) stays finite
+        self.center, self.scale = (torch.tensor([c[key] for c in self.continuous],
+                                                dtype=torch.float32, device=device)
+                                   for key in ('center', 'scale'))
+        self.category_index, self.category_valid = layout.discrete_index, layout.discrete_mask
+        self.category_offsets = layout.category_offsets  # each column's first category
         # where each discrete column's one-hot block sits in an encoded target row
-        ends = len(continuous) + np.cumsum([len(d['span']) for d in discrete], dtype=int)
-        self.target_index = tensor(_padded(
-            [list(range(end - len(d['span']), end)) for d, end in zip(discrete, ends)], 0),
-            torch.long)
-        self.n_continuous, self.n_discrete = len(continuous), len(discrete)
+        self.target_index = (layout.cond_index + self.n_continuous) * layout.discrete_mask
         self.device = device
 
     def encode(self, processed):
@@ -164,8 +145,7 @@ class CTGANAccess(_SDVAccess):
         _, codes = self.layout.split(targets)
         if self._cond_dim == 0 or codes.shape[1] == 0:
             return torch.zeros(len(targets), 1, 0, device=self.device)
-        offsets = torch.cumsum(torch.as_tensor(
-            [0] + [len(d['span']) for d in self.layout.discrete[:-1]], device=self.device), 0)
+        offsets = self.layout.category_offsets
         vectors = torch.zeros(len(targets), codes.shape[1], self._cond_dim, device=self.device)
         rows, columns = torch.nonzero(codes >= 0, as_tuple=True)
         vectors[rows, columns, offsets[columns] + codes[rows, columns]] = 1.0
