@@ -229,9 +229,11 @@ def run_membership_inference(
         rows_per_target (int or None): The attacker holding the saved model draws
             this many rows per member candidate with ``synthesizer.sample`` (in
             chunks) and runs the black-box attacks on them (``drawn_*`` attacks).
-        latent_attack (bool): Add the latent-reconstruction attack (needs a
-            synthesizer :func:`~sdv_privgan.evaluation.model_access.generator_access`
-            knows: SDV's CTGAN and TVAE, or one with ``get_generator_access``).
+        latent_attack (bool or GeneratorAccess): Add the latent-reconstruction attack
+            (True needs a synthesizer
+            :func:`~sdv_privgan.evaluation.model_access.generator_access` knows: SDV's
+            CTGAN and TVAE, or one with ``get_generator_access``; a ``GeneratorAccess``
+            already built for it is used as given).
         latent_options (dict or None): Keyword arguments of
             :func:`~sdv_privgan.evaluation.model_access.latent_reconstruction_scores`.
         alpha (float): Level of the verdict.
@@ -295,10 +297,13 @@ def run_membership_inference(
             'keep_training_state=True); only black-box attacks were run.'
         )
     if latent_attack:
-        from sdv_privgan.evaluation.model_access import generator_access, latent_attack_scores
+        from sdv_privgan.evaluation.model_access import (
+            GeneratorAccess, generator_access, latent_attack_scores)
 
         on_step('Latent reconstruction')
-        extra.update(latent_attack_scores(generator_access(synthesizer), candidates, reference,
+        if not isinstance(latent_attack, GeneratorAccess):
+            latent_attack = generator_access(synthesizer)
+        extra.update(latent_attack_scores(latent_attack, candidates, reference,
                                           seed=seed, **(latent_options or {})))
     return membership_inference_from_arrays(
         encoded_candidates, is_member, encode(synthetic), encoded_reference, attacks=resolved,

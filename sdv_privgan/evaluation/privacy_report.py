@@ -163,9 +163,9 @@ class PrivacyReport(BaseEvaluationReport):
         if (rows_per_target or latent_attack) and synthesizer is None:
             raise ValueError('rows_per_target and latent_attack attack the saved model: '
                              'pass the fitted synthesizer too.')
-        if latent_attack:
-            generator_access(synthesizer)  # an unsupported model fails here, before any work
-        model_access = {'rows_per_target': rows_per_target, 'latent_attack': latent_attack,
+        # Built once, here: an unsupported model fails before any work.
+        access = generator_access(synthesizer) if latent_attack else False
+        model_access = {'rows_per_target': rows_per_target, 'latent_attack': access,
                         'latent_options': {'verbose': verbose, **(latent_options or {})}}
         shadow = None
         if shadow_synthesizer_factory is not None:
