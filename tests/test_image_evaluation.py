@@ -61,7 +61,7 @@ def test_evaluate_image_synthesizer_reports_every_figure():
                                         n_synthetic=200, cnn_epochs=2)
     for key in ('white_box_critic_auc', 'white_box_classifier_auc', 'monte_carlo_auc',
                 'white_box_critic_top_members_accuracy', 'downstream_accuracy',
-                'downstream_accuracy_real', 'distinguishability_auc', 'max_auc', 'p_value',
+                'downstream_accuracy_real', 'gauge_pixels_auc', 'gauge_blurred_auc', 'max_auc', 'p_value',
                 'floor_max_auc', 'white_box_critic_auc_low', 'dcr_calibrated_auc',
                 'leakage_detected'):
         assert 0 <= result[key] <= 1, key

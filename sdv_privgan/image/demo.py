@@ -53,17 +53,15 @@ def split_digits(n_members=300, seed=0):
 
 def _evaluate(synthesizer, members, member_labels, others, other_labels, seed):
     from sdv_privgan.image.evaluation import evaluate_image_synthesizer
-    from sdv_privgan.image.gauges import ContentFeatures, image_gauges
+    from sdv_privgan.image.gauges import ContentFeatures
 
-    result = evaluate_image_synthesizer(synthesizer, members, member_labels, others,
-                                        other_labels, seed=seed)
+    features = None
     if synthesizer.n_partitions > 1:
         fmt, classes = synthesizer._format, synthesizer._classes
         features = ContentFeatures(fmt.to_model(others), np.searchsorted(classes, other_labels),
                                    len(classes), seed=seed)
-        for view, gauge in image_gauges(synthesizer, features, seed=seed).items():
-            result[f'gauge_{view}_auc'] = gauge['auc']
-    return result
+    return evaluate_image_synthesizer(synthesizer, members, member_labels, others,
+                                      other_labels, seed=seed, features=features)
 
 
 def summary(plain, private, n_partitions, privacy_weight):

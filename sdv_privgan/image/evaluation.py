@@ -229,7 +229,8 @@ def _flat_figures(result, pool_scores, is_member):
 
 def evaluate_image_synthesizer(synthesizer, members, member_labels, non_members,
                                non_member_labels, n_synthetic=1000, value_range=None,
-                               cnn_epochs=30, seed=0, real_baseline=True):
+                               cnn_epochs=30, seed=0, real_baseline=True, features=None,
+                               gauge_samples=500):
     """Attacks and downstream accuracy of a fitted ``PrivImageSynthesizer``.
 
     ``members`` are its training images; ``non_members`` images of the same population it
@@ -239,7 +240,10 @@ def evaluate_image_synthesizer(synthesizer, members, member_labels, non_members,
     :func:`image_membership_inference`; privGAN's ``_top_members_accuracy`` on the whole
     pool for the white-box and Monte-Carlo attacks (also under the names
     ``monte_carlo_*``); the verdict (``max_auc``, ``floor_max_auc``, ``p_value``,
-    ``leakage_detected`` as 0/1, ``score``); downstream accuracy; distinguishability.
+    ``leakage_detected`` as 0/1, ``score``); downstream accuracy; with several components,
+    the post-hoc gauge on each view of ``sdv_privgan.image.gauges.image_gauges``
+    (``gauge_{view}_auc`` / ``_jsd``, ``gauge_samples`` images per component; the
+    ``features`` view needs a ``ContentFeatures``).
     """
     synthetic = synthesizer.sample(n_synthetic)
     synthetic_labels = None
@@ -260,7 +264,8 @@ def evaluate_image_synthesizer(synthesizer, members, member_labels, non_members,
                 members, member_labels, non_members, non_member_labels, value_range,
                 cnn_epochs, seed)
     if synthesizer.n_partitions > 1:
-        gauge = synthesizer.get_component_distinguishability(seed=seed)
-        result['distinguishability_auc'] = gauge['auc']
-        result['distinguishability_jsd'] = gauge['jsd']
+        from sdv_privgan.image.gauges import image_gauges
+
+        for view, gauge in image_gauges(synthesizer, features, gauge_samples, seed).items():
+            result[f'gauge_{view}_auc'], result[f'gauge_{view}_jsd'] = gauge['auc'], gauge['jsd']
     return result
