@@ -143,15 +143,16 @@ def sdv_ctgan(ctx):
     return synthesizer
 
 
-def priv_ctgan(ctx, *, n_partitions, privacy_weight):
-    """``PrivCTGANSynthesizer`` with the study's regularizer, critics kept (white box)."""
+def priv_ctgan(ctx, *, n_partitions, privacy_weight, **settings):
+    """``PrivCTGANSynthesizer`` with the study's regularizer (``settings`` override it
+    and the regime's network), critics kept (white box)."""
     from sdv_privgan import PrivCTGANSynthesizer
 
     return PrivCTGANSynthesizer(
         ctx.metadata, epochs=ctx.epochs, batch_size=ctx.regime.batch_size,
         n_partitions=n_partitions, privacy_weight=privacy_weight, keep_training_state=True,
         seed=ctx.seed, device=ctx.device, enable_gpu=ctx.gpu,
-        **ctx.arguments_for(PrivCTGANSynthesizer), **ctx.regularizer)
+        **{**ctx.arguments_for(PrivCTGANSynthesizer), **ctx.regularizer, **settings})
 
 
 def sdv_tvae(ctx):
@@ -177,7 +178,7 @@ def priv_tvae(ctx, *, n_partitions, privacy_weight, **settings):
         ctx.metadata, epochs=ctx.epochs, batch_size=ctx.regime.batch_size,
         n_partitions=n_partitions, privacy_weight=privacy_weight, keep_training_state=True,
         seed=ctx.seed, device=ctx.device, enable_gpu=ctx.gpu,
-        **ctx.arguments_for(PrivTVAESynthesizer), **{**ctx.regularizer, **settings})
+        **{**ctx.arguments_for(PrivTVAESynthesizer), **ctx.regularizer, **settings})
 
 
 def smartnoise(ctx, *, method, epsilon):
@@ -221,6 +222,11 @@ for _weight in (0.0, 1.0, 3.0, 10.0, 30.0):
         f'tvae_k2_l{_weight:g}', priv_tvae, kind='privtvae', label=f'TVAE K=2, λ={_weight:g}',
         params={'n_partitions': 2, 'privacy_weight': _weight}, inspect=component_gauge,
         ablation='tvae_k2_l0' if _weight > 0 else None))
+    register_model(Model(  # every component as wide as TVAE (split_widths=False)
+        f'tvae_k2_l{_weight:g}_full', priv_tvae, kind='privtvae',
+        label=f'TVAE K=2, λ={_weight:g}, full widths',
+        params={'n_partitions': 2, 'privacy_weight': _weight, 'split_widths': False},
+        inspect=component_gauge, ablation='tvae_k2_l0_full' if _weight > 0 else None))
 _DP_NAMES = {'dpctgan': 'DP-CTGAN', 'patectgan': 'PATE-CTGAN', 'mst': 'MST'}
 for _epsilon in (1.0, 3.0, 10.0):
     for _method in ('dpctgan', 'patectgan', 'mst'):

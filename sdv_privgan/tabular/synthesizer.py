@@ -129,7 +129,13 @@ class PrivTVAESynthesizer(PrivTabularSynthesizer):
     each component trains on ``batch_size // n_partitions`` rows per step. The extra
     arguments:
 
-    Args:""" + _SHARED_ARGS
+    Args:""" + _SHARED_ARGS + """        split_widths (bool):
+            Divide ``compress_dims`` and ``decompress_dims`` among the components: each
+            encoder and decoder is ``1 / n_partitions`` as wide, so that the K together
+            are as wide as TVAE's network and each has capacity for its share of the
+            rows. False gives every component TVAE's full widths, which lets each one
+            memorize its fewer rows more (docs/benchmarks.md). Defaults to True.
+    """
 
     _components = tvae.TVAEComponents
     _access = PrivTVAEAccess
@@ -140,8 +146,9 @@ class PrivTVAESynthesizer(PrivTabularSynthesizer):
                  l2scale=1e-5, batch_size=500, verbose=False, epochs=300, loss_factor=2,
                  enable_gpu=True, n_partitions=2, privacy_weight=1.0, privacy_loss='jsd',
                  classifier_dim=(256, 256), classifier_lr=1e-3, classifier_steps=1,
-                 replay_size=500, ema_decay=0.995, warmup_epochs=0, keep_training_state=False,
-                 device=None, seed=None, transformer_sample_size=TRANSFORMER_SAMPLE_SIZE):
+                 replay_size=500, ema_decay=0.995, warmup_epochs=0, split_widths=True,
+                 keep_training_state=False, device=None, seed=None,
+                 transformer_sample_size=TRANSFORMER_SAMPLE_SIZE):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding)
         self.embedding_dim = embedding_dim
@@ -162,8 +169,13 @@ class PrivTVAESynthesizer(PrivTabularSynthesizer):
         self.replay_size = replay_size
         self.ema_decay = ema_decay
         self.warmup_epochs = warmup_epochs
+        self.split_widths = split_widths
         self.keep_training_state = keep_training_state
         self.device = device
         self.seed = seed
         self.transformer_sample_size = transformer_sample_size
         self._checked()
+
+    def _checked(self):
+        config, options = super()._checked()
+        return config, tvae.component_widths(options, config.n_partitions)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from sdv_privgan.components import BatchedLinear, adam
-from sdv_privgan.config import DIMS, NON_NEGATIVE, POSITIVE, POSITIVE_INT
+from sdv_privgan.config import BOOLEAN, DIMS, NON_NEGATIVE, POSITIVE, POSITIVE_INT
 from sdv_privgan.game import ComponentModel, PartitionIndex
 from sdv_privgan.regularizer import mlp_classifier
 from sdv_privgan.tabular.layout import log_softmax, one_hot_argmax, softmax
@@ -22,12 +22,23 @@ from sdv_privgan.tabular.layout import log_softmax, one_hot_argmax, softmax
 RULES = {
     'embedding_dim': POSITIVE_INT, 'compress_dims': DIMS, 'decompress_dims': DIMS,
     'l2scale': NON_NEGATIVE, 'loss_factor': POSITIVE, 'classifier_dim': DIMS,
+    'split_widths': BOOLEAN,
 }
 LEARNING_RATE = 1e-3  # TVAE's: torch's Adam default
 #: Most rows per component and step decoded from the prior for the regularizer: each is
 #: an extra decoder pass, and the classifier needs a sample of each component, not one
 #: row per training row.
 PRIOR_ROWS = 64
+
+
+def component_widths(options, n_partitions):
+    """``options`` with each component's ``compress_dims`` and ``decompress_dims``: with
+    ``split_widths``, TVAE's widths divided among the ``n_partitions`` components (at
+    least 1 unit each), so that the K components together are as wide as TVAE's network
+    and each has capacity for its share of the rows; otherwise TVAE's widths."""
+    split = n_partitions if options['split_widths'] else 1
+    return {**options, **{name: tuple(max(width // split, 1) for width in options[name])
+                          for name in ('compress_dims', 'decompress_dims')}}
 
 
 def _mlp(k, dims, input_dim):
