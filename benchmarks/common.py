@@ -45,13 +45,16 @@ def seed_everything(seed: int) -> None:
 
 
 def parse_assignments(items) -> dict:
-    """``['classifier_steps=5', 'privacy_loss=jsd']`` as keyword arguments: integers,
-    then floats, else strings."""
+    """``['classifier_steps=5', 'privacy_loss=jsd']`` as keyword arguments: ``True`` and
+    ``False`` as booleans, integers, then floats, else strings."""
     arguments = {}
     for item in items:
         name, separator, text = item.partition('=')
         if not separator or not name:
             raise ValueError(f"An argument is NAME=VALUE, e.g. 'classifier_steps=5'; got {item!r}.")
+        if text in ('True', 'False'):
+            arguments[name] = text == 'True'
+            continue
         for kind in (int, float, str):
             try:
                 arguments[name] = kind(text)

@@ -46,6 +46,7 @@ CTGAN_BAD = SHARED_BAD + [
 TVAE_BAD = SHARED_BAD + [
     ('embedding_dim', [0]), ('compress_dims', [(0, 4)]), ('decompress_dims', ['x']),
     ('l2scale', [-1, NAN]), ('loss_factor', [0, INF]), ('classifier_dim', [(2.5,)]),
+    ('split_widths', ['yes', 1]),
 ]
 IMAGE_BAD = SHARED_BAD + [
     ('latent_dim', [0]), ('generator_width', [0]), ('discriminator_width', [1.5]),

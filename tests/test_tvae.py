@@ -189,3 +189,21 @@ def test_one_partition_without_weight_is_plain_tvae(mixed_table, metadata):
     assert synthesizer._model._regularizer is None
     assert synthesizer.get_loss_values()['Classifier Loss'].isna().all()
     assert len(synthesizer.sample(10)['people']) == 10
+
+
+@pytest.mark.parametrize('n_partitions, split, widths', [
+    (2, True, (16, 3)), (3, True, (10, 2)), (2, False, (32, 6)), (1, True, (32, 6))])
+def test_components_share_tvaes_widths(metadata, n_partitions, split, widths):
+    """split_widths: K encoders and decoders together are as wide as TVAE's network."""
+    synthesizer = PrivTVAESynthesizer(metadata, **{**FAST, 'compress_dims': (32, 6),
+                                                   'decompress_dims': (32, 6)},
+                                      n_partitions=n_partitions, split_widths=split)
+    _, options = synthesizer._checked()
+    assert options['compress_dims'] == options['decompress_dims'] == widths
+    assert synthesizer.get_parameters()['split_widths'] is split
+    assert synthesizer.compress_dims == (32, 6)  # the argument is kept as given
+
+
+def test_fitted_decoders_have_their_share_of_the_width(fitted):
+    decoder = fitted._model._components.generator
+    assert decoder.seq[0].weight.shape == (2, FAST['embedding_dim'], 16)  # (K, in, 32 // 2)
