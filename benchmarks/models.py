@@ -217,7 +217,7 @@ for _k in (2, 4, 8):
 register_model(Model('tvae', sdv_tvae, kind='tvae', label='SDV TVAE'))
 register_model(Model('tvae_k1', priv_tvae, kind='privtvae', label='TVAE (K=1, encoder kept)',
                      params={'n_partitions': 1, 'privacy_weight': 0.0}))
-for _weight in (0.0, 1.0, 3.0, 10.0, 30.0):
+for _weight in (0.0, 1.0, 3.0, 10.0, 20.0, 30.0):
     register_model(Model(
         f'tvae_k2_l{_weight:g}', priv_tvae, kind='privtvae', label=f'TVAE K=2, λ={_weight:g}',
         params={'n_partitions': 2, 'privacy_weight': _weight}, inspect=component_gauge,
