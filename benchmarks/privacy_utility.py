@@ -277,8 +277,9 @@ def report(frame, curves, args, profile, out, elapsed):
         write_plotly(frame, out.with_name(out.stem + '_frontier.html'))
     except Exception as error:  # noqa: BLE001 - the PNGs are the deliverable
         print(f'plotly HTML skipped: {error}')
-    print(sweep_summary.to_string(index=False))
-    print(summary.to_string(index=False))
+    for table in (sweep_summary, summary):  # no sweep with --regimes
+        if not table.empty:
+            print(table.to_string(index=False))
     print(f'{header}; wrote {out}, {frontier}, {jsd_path}')
 
 
