@@ -11,6 +11,9 @@ returns an unfitted synthesizer from the table's metadata and the regime's budge
                                **ctx.arguments_for(TVAESynthesizer))
 
     register_model(Model('tvae', sdv_tvae, kind='tvae', label='SDV TVAE'))
+register_model(Model(  # as wide as each of PrivTVAE's two components (split widths)
+    'tvae_w64', sdv_tvae, kind='tvae', label='SDV TVAE, (64, 64)',
+    params={'compress_dims': (64, 64), 'decompress_dims': (64, 64)}))
 
 Anything with SDV's ``fit({table: data})`` / ``sample(n) -> {table: rows}`` works.
 ``inspect(synthesizer, ctx) -> (metrics, curves)`` adds model-specific figures (the
@@ -155,15 +158,16 @@ def priv_ctgan(ctx, *, n_partitions, privacy_weight, **settings):
         **{**ctx.arguments_for(PrivCTGANSynthesizer), **ctx.regularizer, **settings})
 
 
-def sdv_tvae(ctx):
-    """SDV's ``TVAESynthesizer`` (its file holds the decoder: black box and model access)."""
+def sdv_tvae(ctx, **settings):
+    """SDV's ``TVAESynthesizer`` (its file holds the decoder: black box and model access);
+    ``settings`` override the regime's network."""
     import numpy as np
     import torch
     from sdv.single_table import TVAESynthesizer
 
     synthesizer = TVAESynthesizer(ctx.metadata, epochs=ctx.epochs,
                                   batch_size=ctx.regime.batch_size, enable_gpu=ctx.gpu,
-                                  **ctx.arguments_for(TVAESynthesizer))
+                                  **{**ctx.arguments_for(TVAESynthesizer), **settings})
     torch.manual_seed(ctx.seed)  # SDV's TVAE takes no seed
     np.random.seed(ctx.seed)
     return synthesizer
@@ -215,6 +219,9 @@ for _k in (2, 4, 8):
             params={'n_partitions': _k, 'privacy_weight': _weight}, inspect=component_gauge,
             ablation=f'k{_k}_l0' if _weight > 0 else None))
 register_model(Model('tvae', sdv_tvae, kind='tvae', label='SDV TVAE'))
+register_model(Model(  # as wide as each of PrivTVAE's two components (split widths)
+    'tvae_w64', sdv_tvae, kind='tvae', label='SDV TVAE, (64, 64)',
+    params={'compress_dims': (64, 64), 'decompress_dims': (64, 64)}))
 register_model(Model('tvae_k1', priv_tvae, kind='privtvae', label='TVAE (K=1, encoder kept)',
                      params={'n_partitions': 1, 'privacy_weight': 0.0}))
 for _weight in (0.0, 1.0, 3.0, 10.0, 20.0, 30.0):
