@@ -207,3 +207,12 @@ def test_components_share_tvaes_widths(metadata, n_partitions, split, widths):
 def test_fitted_decoders_have_their_share_of_the_width(fitted):
     decoder = fitted._model._components.generator
     assert decoder.seq[0].weight.shape == (2, FAST['embedding_dim'], 16)  # (K, in, 32 // 2)
+
+
+def test_a_file_from_before_split_widths_keeps_full_widths(fitted):
+    state = fitted.__getstate__()
+    del state['split_widths']
+    loaded = PrivTVAESynthesizer.__new__(PrivTVAESynthesizer)
+    loaded.__setstate__(state)
+    assert loaded.get_parameters()['split_widths'] is False
+    assert loaded._checked()[1]['compress_dims'] == FAST['compress_dims']

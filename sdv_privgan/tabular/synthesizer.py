@@ -179,3 +179,7 @@ class PrivTVAESynthesizer(PrivTabularSynthesizer):
     def _checked(self):
         config, options = super()._checked()
         return config, tvae.component_widths(options, config.n_partitions)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self.__dict__.setdefault('split_widths', False)  # files saved before the argument
