@@ -131,15 +131,16 @@ class RealRows:
         return {self.ctx.table: rows}
 
 
-def sdv_ctgan(ctx):
-    """SDV's ``CTGANSynthesizer`` (black-box only: it drops its critic)."""
+def sdv_ctgan(ctx, **settings):
+    """SDV's ``CTGANSynthesizer`` (black-box only: it drops its critic); ``settings``
+    override the regime's network."""
     import numpy as np
     import torch
     from sdv.single_table import CTGANSynthesizer
 
     synthesizer = CTGANSynthesizer(ctx.metadata, epochs=ctx.epochs,
                                    batch_size=ctx.regime.batch_size, enable_gpu=ctx.gpu,
-                                   **ctx.arguments_for(CTGANSynthesizer))
+                                   **{**ctx.arguments_for(CTGANSynthesizer), **settings})
     # SDV's CTGAN takes no seed: seed the global generators that it draws from.
     torch.manual_seed(ctx.seed)
     np.random.seed(ctx.seed)
@@ -210,6 +211,9 @@ def component_gauge(synthesizer, ctx):
 # ------------------------------------------------------------------------ the registry
 register_model(Model('real', RealRows, kind='real', label='real rows (floor)', trains=False))
 register_model(Model('ctgan', sdv_ctgan, kind='ctgan', label='SDV CTGAN'))
+register_model(Model(  # half CTGAN's widths: what a narrower network alone does
+    'ctgan_w128', sdv_ctgan, kind='ctgan', label='SDV CTGAN, (128, 128)',
+    params={'generator_dim': (128, 128), 'discriminator_dim': (128, 128)}))
 register_model(Model('k1', priv_ctgan, kind='privctgan', label='CTGAN (K=1, critic kept)',
                      params={'n_partitions': 1, 'privacy_weight': 0.0}))
 for _k in (2, 4, 8):
