@@ -11,9 +11,10 @@ returns an unfitted synthesizer from the table's metadata and the regime's budge
                                **ctx.arguments_for(TVAESynthesizer))
 
     register_model(Model('tvae', sdv_tvae, kind='tvae', label='SDV TVAE'))
-register_model(Model(  # as wide as each of PrivTVAE's two components (split widths)
-    'tvae_w64', sdv_tvae, kind='tvae', label='SDV TVAE, (64, 64)',
-    params={'compress_dims': (64, 64), 'decompress_dims': (64, 64)}))
+for _width in (32, 64):  # 64: as wide as each of PrivTVAE's two components (split widths)
+    register_model(Model(
+        f'tvae_w{_width}', sdv_tvae, kind='tvae', label=f'SDV TVAE, ({_width}, {_width})',
+        params={'compress_dims': (_width, _width), 'decompress_dims': (_width, _width)}))
 
 Anything with SDV's ``fit({table: data})`` / ``sample(n) -> {table: rows}`` works.
 ``inspect(synthesizer, ctx) -> (metrics, curves)`` adds model-specific figures (the
@@ -223,9 +224,10 @@ for _k in (2, 4, 8):
             params={'n_partitions': _k, 'privacy_weight': _weight}, inspect=component_gauge,
             ablation=f'k{_k}_l0' if _weight > 0 else None))
 register_model(Model('tvae', sdv_tvae, kind='tvae', label='SDV TVAE'))
-register_model(Model(  # as wide as each of PrivTVAE's two components (split widths)
-    'tvae_w64', sdv_tvae, kind='tvae', label='SDV TVAE, (64, 64)',
-    params={'compress_dims': (64, 64), 'decompress_dims': (64, 64)}))
+for _width in (32, 64):  # 64: as wide as each of PrivTVAE's two components (split widths)
+    register_model(Model(
+        f'tvae_w{_width}', sdv_tvae, kind='tvae', label=f'SDV TVAE, ({_width}, {_width})',
+        params={'compress_dims': (_width, _width), 'decompress_dims': (_width, _width)}))
 register_model(Model('tvae_k1', priv_tvae, kind='privtvae', label='TVAE (K=1, encoder kept)',
                      params={'n_partitions': 1, 'privacy_weight': 0.0}))
 for _weight in (0.0, 1.0, 3.0, 10.0, 20.0, 30.0):
