@@ -212,9 +212,10 @@ def component_gauge(synthesizer, ctx):
 # ------------------------------------------------------------------------ the registry
 register_model(Model('real', RealRows, kind='real', label='real rows (floor)', trains=False))
 register_model(Model('ctgan', sdv_ctgan, kind='ctgan', label='SDV CTGAN'))
-register_model(Model(  # half CTGAN's widths: what a narrower network alone does
-    'ctgan_w128', sdv_ctgan, kind='ctgan', label='SDV CTGAN, (128, 128)',
-    params={'generator_dim': (128, 128), 'discriminator_dim': (128, 128)}))
+for _width in (64, 128):  # narrower CTGANs: what less capacity alone does
+    register_model(Model(
+        f'ctgan_w{_width}', sdv_ctgan, kind='ctgan', label=f'SDV CTGAN, ({_width}, {_width})',
+        params={'generator_dim': (_width, _width), 'discriminator_dim': (_width, _width)}))
 register_model(Model('k1', priv_ctgan, kind='privctgan', label='CTGAN (K=1, critic kept)',
                      params={'n_partitions': 1, 'privacy_weight': 0.0}))
 for _k in (2, 4, 8):
