@@ -1,4 +1,4 @@
-"""What every benchmark shares: paths, thread settings, warnings."""
+"""What every benchmark shares: paths, thread settings, warnings, registries."""
 
 import warnings
 from pathlib import Path
@@ -62,3 +62,19 @@ def parse_assignments(items) -> dict:
             except ValueError:
                 continue
     return arguments
+
+
+def register(registry: dict, name: str, item, kind: str):
+    """Add ``item`` to ``registry`` under ``name`` (an existing name is an error, not an
+    override); ``kind`` names what it holds in the message."""
+    if name in registry:
+        raise ValueError(f"A {kind} named '{name}' is already registered.")
+    registry[name] = item
+    return item
+
+
+def lookup(registry: dict, name: str, kind: str):
+    """``registry[name]``, or a KeyError listing what is registered."""
+    if name not in registry:
+        raise KeyError(f"Unknown {kind} '{name}'; registered: {list(registry)}.")
+    return registry[name]

@@ -26,6 +26,8 @@ import inspect as _inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
+from benchmarks.common import lookup, register
+
 #: Regularizer settings, passed explicitly so that results do not depend on the
 #: library's defaults. 'averaged_replay' is the library's default; 'first' the setting of
 #: the first results (five classifier steps, replay, the generators' last weights).
@@ -102,16 +104,11 @@ MODELS: dict = {}
 
 def register_model(model: Model) -> Model:
     """Add ``model`` to the registry; the order of registration is the report's order."""
-    if model.name in MODELS:
-        raise ValueError(f"A model named '{model.name}' is already registered.")
-    MODELS[model.name] = model
-    return model
+    return register(MODELS, model.name, model, 'model')
 
 
 def get_model(name: str) -> Model:
-    if name not in MODELS:
-        raise KeyError(f"Unknown model '{name}'; registered models: {list(MODELS)}.")
-    return MODELS[name]
+    return lookup(MODELS, name, 'model')
 
 
 # ------------------------------------------------------------------------ builders

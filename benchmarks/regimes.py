@@ -17,6 +17,8 @@ network, with a suffix for anything else.
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
+from benchmarks.common import register
+
 #: The network of every GAN in the privacy-utility comparisons: CTGAN's default sizes,
 #: and pac=1 (the critic scores single rows, the setting in which CTGAN's critic leaks;
 #: with pac=10 nothing leaked at these sizes, see docs/benchmarks.md).
@@ -104,10 +106,7 @@ REGIMES: dict = {}
 
 
 def register_regime(name: str, regime: Regime) -> Regime:
-    if name in REGIMES:
-        raise ValueError(f"A regime named '{name}' is already registered.")
-    REGIMES[name] = regime
-    return regime
+    return register(REGIMES, name, regime, 'regime')
 
 
 def get_regime(name: str) -> Regime:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Optional
 
+from benchmarks.common import lookup, register
+
 
 @dataclass(frozen=True)
 class Table:
@@ -35,17 +37,11 @@ TABLES: dict = {}
 
 
 def register_table(table: Table) -> Table:
-    """Add ``table`` to the registry (an existing name is an error, not an override)."""
-    if table.name in TABLES:
-        raise ValueError(f"A table named '{table.name}' is already registered.")
-    TABLES[table.name] = table
-    return table
+    return register(TABLES, table.name, table, 'table')
 
 
 def get_table(name: str) -> Table:
-    if name not in TABLES:
-        raise KeyError(f"Unknown table '{name}'; registered tables: {sorted(TABLES)}.")
-    return TABLES[name]
+    return lookup(TABLES, name, 'table')
 
 
 def load_table(name: str, num_rows: Optional[int] = None, seed: int = 0):
