@@ -82,14 +82,6 @@ def variant(arguments):
     return ' '.join(f'{name}={value}' for name, value in arguments)
 
 
-def synthesizer_arguments(items):
-    """``NAME=VALUE`` pairs as keyword arguments (``True`` / ``False`` as booleans)."""
-    arguments = parse_assignments(items)
-    flags = {'True': True, 'False': False}
-    return {name: flags.get(value, value) if isinstance(value, str) else value
-            for name, value in arguments.items()}
-
-
 def plain_arguments(arguments):
     return tuple((name, value) for name, value in arguments if name not in GAME_ONLY)
 
@@ -341,7 +333,7 @@ def main(argv=None):
         data=args.data, data_dir=args.data_dir, member_share=args.member_share,
         epochs=args.epochs, batch_size=args.batch_size, n_synthetic=args.n_synthetic,
         cnn_epochs=args.cnn_epochs, device=args.device)
-    arguments = tuple(sorted(synthesizer_arguments(args.synthesizer_args).items()))
+    arguments = tuple(sorted(parse_assignments(args.synthesizer_args).items()))
     runs = [ImageRun(name, k, weight, seed, same, **settings,
                      arguments=plain_arguments(arguments) if k == 1 else arguments)
             for seed in args.seeds

@@ -38,7 +38,7 @@ from benchmarks.common import IMAGES, RESULTS, ROOT, quiet, set_threads
 from benchmarks.models import MODELS, REGULARIZERS, get_model
 from benchmarks.pu_report import (
     leaky_settings, plot_frontier, plot_jsd, summarize, sweep_table, write_plotly)
-from benchmarks.pu_tasks import execute, fits, grid, show
+from benchmarks.pu_tasks import cell_key, execute, grid, max_members, show
 from benchmarks.regimes import GAN_NETWORK, get_regime, parse_setting
 from benchmarks.report import to_markdown
 from benchmarks.runner import IMPORTED, Runner
@@ -151,8 +151,8 @@ def adopt(runner, out, curves_out):
     frame = pd.read_csv(out)
     curves = pd.read_csv(curves_out) if curves_out.exists() else pd.DataFrame()
     for record in frame.to_dict('records'):
-        key = (record['phase'], record['table'], record['setting'], record['model'],
-               f"seed{int(record['seed'])}")
+        key = cell_key(record['phase'], record['table'], record['setting'], record['model'],
+                       record['seed'])
         if runner.path(key).exists():
             continue
         mine = []
@@ -209,8 +209,9 @@ def main(argv=None):
     else:  # phase 1: the sweep of the unregularized model
         cells = []
         for table in tables:
+            members = max_members(len(table.load()[0]))  # loaded once per table
             for regime in sweep:
-                if not fits(table, regime):
+                if regime.n_members > members:
                     print(f'{table.name}: {regime.name} skipped, too few rows')
                     continue
                 cells += grid('sweep', [table], [regime],

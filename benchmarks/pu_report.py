@@ -88,20 +88,25 @@ def sweep_table(frame: pd.DataFrame, probe: str = 'k1', floor: str = 'real') -> 
     keys = list(zip(table['table'], table['setting']))
     table['floor_max_auc'] = [floors['max_auc'].get(key, np.nan) for key in keys]
     table['floor_tpr1_max'] = [floors['tpr1_max'].get(key, np.nan) for key in keys]
-    table['leaks'] = (table['max_auc'] >= LEAK_AUC) | (table['tpr1_max'] >= LEAK_TPR)
+    table['leaks'] = leaks(table)
     return table.round(3)
+
+
+def leaks(runs: pd.DataFrame) -> pd.Series:
+    """Whether each run leaks: best attack AUC >= ``LEAK_AUC`` or TPR >= ``LEAK_TPR``."""
+    return (runs['max_auc'] >= LEAK_AUC) | (runs['tpr1_max'] >= LEAK_TPR)
 
 
 def leaky_settings(sweep: pd.DataFrame, keep: int) -> list:
     """The ``keep`` leakiest settings of one table's sweep rows: ``[(setting, leaks)]``;
     when nothing leaks, the leakiest one, flagged ``False``."""
     ranked = sweep.sort_values(['max_auc', 'steps'], ascending=[False, True])
-    leaks = (ranked['max_auc'] >= LEAK_AUC) | (ranked['tpr1_max'] >= LEAK_TPR)
-    chosen = ranked[leaks].head(keep)
+    leaking = leaks(ranked)
+    chosen = ranked[leaking].head(keep)
     if chosen.empty:
         chosen = ranked.head(1)
     return [(row.setting, bool(leak))
-            for (_, row), leak in zip(chosen.iterrows(), leaks.loc[chosen.index])]
+            for (_, row), leak in zip(chosen.iterrows(), leaking.loc[chosen.index])]
 
 
 # ------------------------------------------------------------------------ figures

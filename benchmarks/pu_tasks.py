@@ -41,8 +41,8 @@ class Cell:
 
     @property
     def key(self) -> tuple:
-        return (self.phase, self.table.name, self.regime.name, self.model.name,
-                f'seed{self.seed}')
+        return cell_key(self.phase, self.table.name, self.regime.name, self.model.name,
+                        self.seed)
 
     def describe(self) -> dict:
         return {'phase': self.phase, 'table': self.table.name,
@@ -52,16 +52,21 @@ class Cell:
                 'rows_per_target': self.rows_per_target, 'latent': self.latent}
 
 
+def cell_key(phase, table, setting, model, seed) -> tuple:
+    """A run's key (its file under the run folder), from names."""
+    return phase, table, setting, model, f'seed{int(seed)}'
+
+
 def grid(phase, tables, regimes, models, seeds, **options) -> list:
     """Every (table, regime, model, seed) as a ``Cell``, seeds outermost."""
     return [Cell(phase, table, regime, model, seed, **options)
             for table in tables for regime in regimes for seed in seeds for model in models]
 
 
-def fits(table: Table, regime: Regime) -> bool:
-    """Whether the table has rows enough for the regime's members beside the split."""
-    rows = len(table.load()[0])
-    return regime.n_members <= rows - 2 * round(rows * 0.25)
+def max_members(n_rows: int) -> int:
+    """Most members a table of ``n_rows`` rows gives beside the split's holdout and
+    reference (a quarter each)."""
+    return n_rows - 2 * round(n_rows * 0.25)
 
 
 # ------------------------------------------------------------------------ one run
@@ -69,7 +74,7 @@ def make_split(table: Table, n_members: int, seed: int):
     from sdv_privgan.evaluation import split_for_evaluation
 
     data, metadata = table.load()
-    n_members = min(n_members, len(data) - 2 * round(len(data) * 0.25))
+    n_members = min(n_members, max_members(len(data)))
     train, holdout, reference = split_for_evaluation(data, n_members=n_members, seed=seed)
     used = train.index.union(holdout.index).union(reference.index)
     return data, metadata, train, holdout, reference, data.drop(index=used)
@@ -114,8 +119,8 @@ def membership_metrics(ctx, synthetic, synthesizer) -> dict:
         record[f'tpr1_{attack}'] = metric['tpr_at_1pct_fpr']
     for group, member in GROUPS.items():
         names = [name for name in result.metrics if member(name)]
-        best = max(names, key=lambda name: result.metrics[name]['auc']) if names else None
-        record[f'max_auc_{group}'] = result.metrics[best]['auc'] if best else np.nan
+        record[f'max_auc_{group}'] = max(
+            (result.metrics[name]['auc'] for name in names), default=np.nan)
         record[f'tpr1_{group}'] = max(
             (result.metrics[name]['tpr_at_1pct_fpr'] for name in names), default=np.nan)
     record['tpr1_max'] = max(m['tpr_at_1pct_fpr'] for m in result.metrics.values())
