@@ -36,6 +36,12 @@ def gaussian_modes(encoder):
     return means, stds
 
 
+def gaussian_mode_weights(encoder):
+    """The mixture weights of the modes ``gaussian_modes`` returns, summing to 1."""
+    weights = encoder._bgm_transformer.weights_[encoder.valid_component_indicator]
+    return weights / weights.sum()
+
+
 @contextlib.contextmanager
 def fixed_mode_draws(transformer, seed=0):
     """Within the block, ``transformer.transform`` draws each value's Gaussian mode from a

@@ -23,6 +23,8 @@ from sklearn import config_context
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.neighbors import NearestNeighbors
 
+from sdv_privgan.evaluation._inputs import sample_positions
+
 #: Megabytes scikit-learn may use per chunk of pairwise distances.
 WORKING_MEMORY_MB = 256
 
@@ -120,9 +122,8 @@ def default_bandwidth(synthetic, reference, factor=0.25, max_rows=2000, seed=0):
     the smooth shape of the distribution. (On credit_data with synthetic = the
     members, AUC 0.94 at factor 0.25 against 0.69 at factor 1.)
     """
-    rng = np.random.default_rng(seed)
-    rows = rng.choice(len(reference), size=min(max_rows, len(reference)), replace=False)
-    bandwidth = factor * float(np.median(nearest_distances(reference[rows], synthetic)[:, 0]))
+    bandwidth = factor * float(np.median(_reference_distances(reference, synthetic, max_rows,
+                                                              seed)))
     return bandwidth if bandwidth > 0 else 1.0
 
 
@@ -182,6 +183,13 @@ def classifier_density_ratio(
     return np.log(probability) - np.log1p(-probability)
 
 
+def _reference_distances(reference, synthetic, max_rows, seed):
+    """Distance from each of at most ``max_rows`` reference rows (drawn with ``seed``) to
+    its nearest synthetic row: the scale both density attacks calibrate on."""
+    rows = sample_positions(len(reference), max_rows, np.random.default_rng(seed))
+    return nearest_distances(reference[rows], synthetic)[:, 0]
+
+
 def monte_carlo_ball_count(candidates, synthetic, reference=None, radius=None, quantile=0.1,
                            max_rows=2000, seed=0):
     """Hilprecht et al. (2019): the share of synthetic rows within ``radius`` of each candidate.
@@ -206,9 +214,7 @@ def monte_carlo_ball_count(candidates, synthetic, reference=None, radius=None, q
         if reference is None:
             calibration = closest
         else:
-            rows = np.random.default_rng(seed).choice(
-                len(reference), size=min(max_rows, len(reference)), replace=False)
-            calibration = nearest_distances(reference[np.sort(rows)], synthetic)[:, 0]
+            calibration = _reference_distances(reference, synthetic, max_rows, seed)
         radius = float(np.quantile(calibration, quantile))
     if radius <= 0:
         # Half the candidates sit on a synthetic row (a copy); any ball around

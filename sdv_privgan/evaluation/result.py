@@ -186,13 +186,6 @@ class MembershipInferenceResult:
     def best_attack(self):
         return max(self.metrics, key=lambda name: self.metrics[name]['auc'])
 
-    @property
-    def floor_max_auc(self):
-        """The largest AUC of the floor's attacks (NaN without a floor)."""
-        if not self.floor_metrics:
-            return float('nan')
-        return max(metric['auc'] for metric in self.floor_metrics.values())
-
     def to_frame(self):
         """One row per attack: AUC and TPR at low FPR with intervals, and the floor's AUC."""
         rows = []

@@ -23,9 +23,9 @@ import warnings
 import numpy as np
 import torch
 
-from sdv_privgan._compat import column_spans, gaussian_modes
+from sdv_privgan._compat import column_spans, gaussian_mode_weights, gaussian_modes
 from sdv_privgan.evaluation.model_access import GeneratorAccess
-from sdv_privgan.tabular.layout import DataLayout
+from sdv_privgan.tabular.layout import STD_MULTIPLIER, DataLayout, log_softmax
 
 _ONE_HOT_WEIGHT = 1.0 / math.sqrt(2.0)
 #: Loss of a category the model never saw: a row holding one cannot be a member.
@@ -44,8 +44,7 @@ class _ColumnLayout:
                 self.discrete.append({'name': name, 'encoder': encoder})
                 continue
             means, stds = gaussian_modes(encoder)
-            weights = encoder._bgm_transformer.weights_[encoder.valid_component_indicator]
-            weights = weights / weights.sum()
+            weights = gaussian_mode_weights(encoder)
             center = float(weights @ means)
             scale = float(np.sqrt(weights @ (stds**2 + means**2) - center**2)) or 1.0
             self.continuous.append({'name': name, 'center': center, 'scale': scale})
@@ -90,13 +89,14 @@ class _ColumnLayout:
         """Per numerical column and mode: the standardised value of the output, and log p(mode)."""
         alpha = torch.tanh(raw[..., self.alpha_index])
         logits = raw[..., self.mode_index].masked_fill(~self.mode_valid, -math.inf)
-        values = (4 * self.stds * alpha[..., None] + self.means - self.center[:, None])
-        return values / self.scale[:, None], torch.log_softmax(logits, dim=-1), alpha
+        values = (STD_MULTIPLIER * self.stds * alpha[..., None] + self.means
+                  - self.center[:, None])
+        return values / self.scale[:, None], log_softmax(logits), alpha
 
     def category_log_probs(self, raw, codes):
         """log p(target category) per discrete column; ``None`` where the category is unseen."""
         logits = raw[..., self.category_index].masked_fill(~self.category_valid, -math.inf)
-        log_probs = torch.log_softmax(logits, dim=-1)
+        log_probs = log_softmax(logits)
         index = codes.clamp(min=0).expand(log_probs.shape[:-1])[..., None]
         return log_probs.gather(-1, index)[..., 0], codes < 0
 
@@ -194,10 +194,10 @@ class TVAEAccess(_SDVAccess):
         numerical, codes = layout.split(targets)
         _, log_modes, mean = layout.mode_values(output)
         raw_value = numerical * layout.scale + layout.center
-        alpha = (raw_value[..., None] - layout.means) / (4 * layout.stds)
+        alpha = (raw_value[..., None] - layout.means) / (STD_MULTIPLIER * layout.stds)
         sigma = self._sigma[..., layout.alpha_index][..., None]  # (d,) or (K, 1, d) sigmas
         log_density = (-0.5 * ((alpha - mean[..., None]) / sigma) ** 2 - torch.log(sigma)
-                       - 0.5 * math.log(2 * math.pi) - torch.log(4 * layout.stds))
+                       - 0.5 * math.log(2 * math.pi) - torch.log(STD_MULTIPLIER * layout.stds))
         loss = -torch.logsumexp(log_modes + log_density, dim=-1).sum(dim=-1)
         if codes.shape[1]:
             log_probs, unseen = layout.category_log_probs(output, codes)

@@ -22,6 +22,7 @@ from torch.nn import functional
 
 from sdv_privgan.evaluation.attacks import monte_carlo_ball_count
 from sdv_privgan.evaluation.metrics import attack_metrics
+from sdv_privgan.evaluation.uncertainty import MIN_CANDIDATES
 from sdv_privgan.image.data import guess_layout, infer_value_range, to_nchw
 from sdv_privgan.image.networks import conv_classifier
 
@@ -183,7 +184,7 @@ def image_membership_inference(synthesizer, members, non_members, member_labels=
                 pool_scores[WHITE_BOX_COLUMNS[column]] = white[column].to_numpy(dtype=float)
                 extra[WHITE_BOX_COLUMNS[column]] = pool_scores[WHITE_BOX_COLUMNS[column]][
                     pool_index]
-    enough_floor = features['floor'] is not None and len(features['floor']) >= 10
+    enough_floor = features['floor'] is not None and len(features['floor']) >= MIN_CANDIDATES
     result = membership_inference_from_arrays(
         features['candidates'], is_member, features['synthetic'], features['reference'],
         attacks=attacks, floor_synthetic=features['floor'] if enough_floor else None,
