@@ -94,6 +94,7 @@ DECAY = _real(0.0, 1.0, expected='a number in [0, 1)')
 BOOLEAN = _boolean
 DIMS = _dims
 SEED = _optional(_integer(0, 'None or an integer >= 0'))
+OPTIONAL_POSITIVE_INT = _optional(_integer(1, 'None or an integer >= 1'))
 DEVICE = _device
 
 

@@ -26,23 +26,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sdv.single_table.base import FIXED_RNG_SEED  # what SDV seeds its first sample with
 from tqdm import tqdm
 
 from sdv_privgan._compat import field_transformers
+from sdv_privgan.config import POSITIVE_INT, invalid
 from sdv_privgan.game import derived_seed, seeded
 
 #: Rows per chunk by default: a few hundred MB at most for a wide table.
 BATCH_SIZE = 100_000
 FILE_FORMATS = ('parquet', 'csv')
-_FIXED_RNG_SEED = 73251  # what SDV seeds a synthesizer with on its first sample
 
 
 def chunk_plan(num_rows, batch_size=BATCH_SIZE):
     """``[(i, rows), ...]``: chunk ``i`` of ``rows`` rows; all but the last full."""
-    for name, value in (('num_rows', num_rows), ('batch_size', batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"Invalid value '{value}' for parameter '{name}'. Please "
-                             'provide an integer >= 1.')
+    num_rows = POSITIVE_INT('num_rows', num_rows)
+    batch_size = POSITIVE_INT('batch_size', batch_size)
     return [(i, min(batch_size, num_rows - start))
             for i, start in enumerate(range(0, num_rows, batch_size))]
 
@@ -52,7 +51,7 @@ def default_seed(synthesizer):
     before a first sample): reproducible after ``fit`` or ``reset_sampling``, and new on
     every call."""
     if not synthesizer._random_state_set:
-        synthesizer._set_random_state(_FIXED_RNG_SEED)
+        synthesizer._set_random_state(FIXED_RNG_SEED)
     return int(synthesizer._model.random_states[0].randint(2**31))
 
 
@@ -107,8 +106,7 @@ def output_path(output_folder_path, table_name, file_format):
     """``<folder>/<table>.<format>`` as SDV names its output, the folder created; an
     existing file is an error, never overwritten."""
     if file_format not in FILE_FORMATS:
-        raise ValueError(f"Invalid value '{file_format}' for parameter 'file_format'. Please "
-                         f'provide one of {FILE_FORMATS}.')
+        invalid('file_format', file_format, f'one of {FILE_FORMATS}')
     folder = Path(output_folder_path)
     path = folder / f'{table_name}.{file_format}'
     if path.exists():

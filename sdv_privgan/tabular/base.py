@@ -7,7 +7,6 @@ this package that wrote it, and loading a file of another format fails with both
 versions named instead of failing later.
 """
 
-import numbers
 import warnings
 
 import pandas as pd
@@ -18,7 +17,7 @@ from sdv.single_table.utils import detect_discrete_columns
 
 from sdv_privgan._checks import column_errors
 from sdv_privgan._compat import choose_device, field_transformers, validate_no_category_dtype
-from sdv_privgan.config import DEVICE, GameConfig, check_arguments, invalid
+from sdv_privgan.config import DEVICE, OPTIONAL_POSITIVE_INT, GameConfig, check_arguments
 from sdv_privgan.evaluation.distinguishability import component_gauge
 from sdv_privgan.game import seeded
 from sdv_privgan.losses import loss_values_plot
@@ -29,14 +28,6 @@ from sdv_privgan._version import __version__
 
 #: Bumped whenever a saved synthesizer of the previous format cannot be read.
 FILE_FORMAT = 2
-
-
-def _sample_size(name, value):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        invalid(name, value, 'None or an integer >= 1')
-    return int(value)
 
 
 class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
@@ -50,15 +41,17 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
     _access = None  # the GeneratorAccess class of the released model
 
     def _checked(self):
-        """``(GameConfig, options)`` from the current arguments; raises
+        """``(GameConfig, options)`` from the current arguments (``options``: the
+        components' own, and ``transformer_sample_size``); raises
         ``SynthesizerInputError`` naming the first invalid one."""
         arguments = vars(self)
         options = check_arguments(arguments, self._rules)
         pac = options[self._pac_argument] if self._pac_argument else None
         config = GameConfig.from_arguments(arguments, pac=pac, even_batch=pac is not None)
-        check_arguments({'transformer_sample_size': TRANSFORMER_SAMPLE_SIZE, **arguments},
-                        {'enable_gpu': GameConfig.RULES['verbose'], 'device': DEVICE,
-                         'transformer_sample_size': _sample_size})
+        others = check_arguments(arguments, {
+            'enable_gpu': GameConfig.RULES['verbose'], 'device': DEVICE,
+            'transformer_sample_size': OPTIONAL_POSITIVE_INT})
+        options['transformer_sample_size'] = others['transformer_sample_size']
         return config, options
 
     def validate(self, data):
@@ -104,8 +97,7 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
         device = choose_device(self.enable_gpu, self.device)
         self._model = PrivTabularModel(
             self._components, config, options, device,
-            transformer_sample_size=_sample_size('transformer_sample_size', getattr(
-                self, 'transformer_sample_size', TRANSFORMER_SAMPLE_SIZE)))
+            transformer_sample_size=options['transformer_sample_size'])
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='.*Attempting to run cuBLAS.*')
             self._model.fit(processed_data, discrete_columns=discrete)
@@ -236,3 +228,5 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
             warnings.warn(f'This {type(self).__name__} was saved by sdv_privgan {saved} and '
                           f'is loaded by {__version__}.')
         self.__dict__.update(state)
+        # Files saved before the argument existed fit their transformer as the default does.
+        self.__dict__.setdefault('transformer_sample_size', TRANSFORMER_SAMPLE_SIZE)
