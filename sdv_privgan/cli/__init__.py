@@ -5,7 +5,7 @@ import sys
 import warnings
 
 from sdv_privgan.cli import _data, _demo, _model, _report
-from sdv_privgan.cli._common import HelpFormatter, UsageError, one_line
+from sdv_privgan.cli._common import HelpFormatter, UsageError, one_line, warn
 
 __all__ = ['build_parser', 'main']
 
@@ -41,7 +41,7 @@ def _message(error):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f'warning: {one_line(message)}', file=sys.stderr)
+    warn(message)
 
 
 def _threads(count):

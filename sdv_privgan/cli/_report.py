@@ -80,14 +80,6 @@ def _print_properties(title, report):
     print_table(title, pd.DataFrame(rows, columns=['Property', 'Score']))
 
 
-def membership_verdict(privacy):
-    """The report's verdict on membership leakage (a dict with ``leakage_detected``,
-    ``p_value``, ``max_auc``, ``floor_max_auc``, ``best_attack``), or None where the
-    installed report gives none."""
-    get_verdict = getattr(privacy, 'get_membership_verdict', None)
-    return get_verdict() if callable(get_verdict) else None
-
-
 def _print_verdict(verdict):
     from sdv_privgan.evaluation import ATTACK_LABELS
 
@@ -123,9 +115,7 @@ def _print_privacy(privacy):
              if column in attacks]
     print_table(f'Membership-inference attacks on {members} members and {members} non-members '
                 '(ROC AUC: 0.5 = chance, 1 = every member found)', attacks[shown])
-    verdict = membership_verdict(privacy)
-    if verdict is not None:
-        _print_verdict(verdict)
+    _print_verdict(privacy.get_membership_verdict())
 
 
 def _write_outputs(folder, utility, privacy):

@@ -109,10 +109,8 @@ def summarize_attack(scores, is_member, seed=0):
 
 def pca_features(synthetic, *others, n_components=20):
     """Flattened images projected on the principal components of the synthetic images."""
-    from sklearn.decomposition import PCA
-
     flat = [np.asarray(x, dtype=np.float32).reshape(len(x), -1) for x in (synthetic, *others)]
-    pca = PCA(n_components=min(n_components, *flat[0].shape), random_state=0).fit(flat[0])
+    pca = _fit_pca(flat[0], n_components)
     return [pca.transform(x) for x in flat]
 
 

@@ -25,8 +25,6 @@ from torch.nn import functional
 
 from sdv_privgan.evaluation.distinguishability import component_distinguishability
 
-VIEWS = ('pixels', 'blurred', 'features')
-
 
 class ContentFeatures:
     """A fixed feature map of images: the last hidden layer of a CNN trained to classify

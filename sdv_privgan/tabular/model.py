@@ -79,7 +79,8 @@ class PrivTabularModel(BaseSynthesizer):
             rows = None if shard.world_size == 1 else torch.nonzero(own).squeeze(1).numpy()
             table = encode_table(self._transformer, train_data, self._layout, device,
                                  rows=rows, placement=self.placement)
-            table.category_counts = shard.sum(table.counts())
+            if shard.world_size > 1:  # one process: the sampler counts the rows it holds
+                table.category_counts = shard.sum(table.counts())
             if shard.rank:  # other noise and initial weights than rank 0's
                 torch.manual_seed(derived_seed(seed, shard.rank))
                 np.random.seed(derived_seed(seed, shard.rank) % 2**32)
