@@ -15,17 +15,15 @@ finished run of that folder (so several commands with one ``--out`` add up),
 """
 
 import argparse
-import shutil
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import ROOT, quiet, seed_everything, set_threads
+from benchmarks.common import quiet, seed_everything, set_threads
 from benchmarks.regimes import epochs_for
-from benchmarks.runner import Runner
+from benchmarks.runner import add_run_options, open_runner, results_path
 from benchmarks.tables import load_table
 
 # Every configuration spells out its game settings, so results do not move when the
@@ -168,23 +166,16 @@ def main(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument('--configs', nargs='+', default=['lambda0', 'uniform', 'jsd'],
                         choices=list(CONFIGS), metavar='CONFIG')
-    parser.add_argument('--out', default='benchmarks/results/distinguishability.csv')
-    parser.add_argument('--jobs', type=int, default=1, help='parallel worker processes')
-    parser.add_argument('--threads', type=int, default=1, help='torch threads per process')
-    parser.add_argument('--fresh', action='store_true', help='delete earlier run files')
+    add_run_options(parser, 'benchmarks/results/distinguishability.csv')
     args = parser.parse_args(argv)
     set_threads(args.threads)
     quiet()
-    out = Path(args.out)
-    out = out if out.is_absolute() else ROOT / out
-    folder = out.parent / 'runs' / out.stem
-    if args.fresh and folder.exists():
-        shutil.rmtree(folder)
+    out = results_path(args.out)
     setting = Setting(args.table, args.rows, args.steps, args.batch_size, args.partitions,
                       args.rows_per_component)
     runs = [DistinguishabilityRun(config, seed, setting)
             for config in args.configs for seed in args.seeds]
-    runner = Runner(folder, jobs=args.jobs, threads=args.threads)
+    runner = open_runner(out, args)
     failures = runner.run(runs, execute, show)
     done = [result for result in runner.results() if not result['record'].get('error')]
     frame = pd.DataFrame([result['record'] for result in done])

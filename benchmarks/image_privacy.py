@@ -33,16 +33,14 @@ interrupted run resumes, and commands with one ``--out`` add up.
 """
 
 import argparse
-import shutil
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import ROOT, parse_assignments, quiet, seed_everything, set_threads
-from benchmarks.runner import Runner
+from benchmarks.common import parse_assignments, quiet, seed_everything, set_threads
+from benchmarks.runner import add_run_options, open_runner, results_path
 
 #: The columns of the earlier table in docs/images.md (``doc_tables.image_benchmark``).
 COLUMNS = {
@@ -312,10 +310,7 @@ def main(argv=None):
     parser.add_argument('--synthesizer-args', nargs='+', default=[], metavar='NAME=VALUE',
                         help='more PrivImageSynthesizer arguments for every model, e.g. '
                              'ema_decay=0.999 classifier_blur=2')
-    parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--jobs', type=int, default=1, help='parallel worker processes')
-    parser.add_argument('--out', default='benchmarks/results/image_privacy_10pct.csv')
-    parser.add_argument('--fresh', action='store_true', help='delete earlier run files')
+    add_run_options(parser, 'benchmarks/results/image_privacy_10pct.csv')
     args = parser.parse_args(argv)
     if args.full:
         args.data = 'fashion'
@@ -324,11 +319,8 @@ def main(argv=None):
             setattr(args, name, value)
     set_threads(args.threads)
     quiet()
-    out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
-    folder = out.parent / 'runs' / out.stem
-    if args.fresh and folder.exists():
-        shutil.rmtree(folder)
-    runner = Runner(folder, jobs=args.jobs, threads=args.threads)
+    out = results_path(args.out)
+    runner = open_runner(out, args)
     settings = dict(
         data=args.data, data_dir=args.data_dir, member_share=args.member_share,
         epochs=args.epochs, batch_size=args.batch_size, n_synthetic=args.n_synthetic,

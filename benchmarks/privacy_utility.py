@@ -26,7 +26,6 @@ them. DP baselines need smartnoise-synth's interpreter (``--dp-python``).
 """
 
 import argparse
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from benchmarks.pu_report import (
 from benchmarks.pu_tasks import cell_key, execute, grid, max_members, show
 from benchmarks.regimes import GAN_NETWORK, get_regime, parse_setting
 from benchmarks.report import to_markdown
-from benchmarks.runner import IMPORTED, Runner
+from benchmarks.runner import IMPORTED, add_run_options, open_runner, results_path
 from benchmarks.tables import get_table
 
 
@@ -98,14 +97,11 @@ def parse_args(argv=None):
     parser.add_argument('--regimes', nargs='+',
                         help='named regimes (benchmarks.regimes) for the grid; no sweep')
     parser.add_argument('--keep', type=int, help='leaky settings kept per table')
-    parser.add_argument('--jobs', type=int, default=1, help='parallel worker processes')
-    parser.add_argument('--threads', type=int, default=1, help='torch threads per process')
     parser.add_argument('--device', default='cpu', help="torch device, e.g. 'cuda'")
     parser.add_argument('--dp-python', help='python of the smartnoise-synth venv')
     parser.add_argument('--resume', action='store_true',
                         help='also count the runs of an existing --out CSV as finished')
-    parser.add_argument('--fresh', action='store_true', help='delete earlier run files')
-    parser.add_argument('--out', help='CSV of every run')
+    add_run_options(parser)
     parser.add_argument('--images', type=Path, default=IMAGES, help='folder of the figures')
     parser.add_argument('--pac', type=int, help=f"CTGAN's pac for every GAN "
                                                 f"(default {GAN_NETWORK['pac']})")
@@ -142,8 +138,8 @@ def network_changes(args) -> dict:
 
 def output_paths(args):
     suffix = '' if args.profile_name == 'default' else f'_{args.profile_name}'
-    out = Path(args.out) if args.out else RESULTS / f'privacy_utility{suffix}.csv'
-    return out, out.with_name(out.stem + '_jsd.csv'), out.parent / 'runs' / out.stem
+    out = results_path(args.out) if args.out else RESULTS / f'privacy_utility{suffix}.csv'
+    return out, out.with_name(out.stem + '_jsd.csv')
 
 
 def adopt(runner, out, curves_out):
@@ -176,7 +172,7 @@ def main(argv=None):
     set_threads(args.threads)
     quiet()
     profile = PROFILES[args.profile_name]
-    out, curves_out, folder = output_paths(args)
+    out, curves_out = output_paths(args)
     if args.plot_only:
         frame = pd.read_csv(out)
         curves = pd.read_csv(curves_out) if curves_out.exists() else pd.DataFrame()
@@ -194,9 +190,7 @@ def main(argv=None):
     options = {'regularizer': args.regularizer, 'device': args.device,
                'dp_python': dp_python, 'threads': args.threads,
                'rows_per_target': args.rows_per_target, 'latent': args.latent}
-    if args.fresh and folder.exists():
-        shutil.rmtree(folder)
-    runner = Runner(folder, jobs=args.jobs, threads=args.threads)
+    runner = open_runner(out, args)
     if args.resume and out.exists():
         adopt(runner, out, curves_out)
     start, failures = time.perf_counter(), 0

@@ -12,13 +12,14 @@ import json
 import math
 import multiprocessing
 import os
+import shutil
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from benchmarks.common import quiet, set_threads
+from benchmarks.common import ROOT, quiet, set_threads
 
 IMPORTED = 'imported from an earlier CSV'
 
@@ -56,6 +57,35 @@ def _execute(execute, run):
                   'curves': [], 'traceback': traceback.format_exc()}
     result['seconds'] = time.perf_counter() - start
     return result
+
+
+def add_run_options(parser, out=None):
+    """The options every resumable benchmark shares: ``--out`` (the CSV of every run),
+    ``--jobs``, ``--threads`` and ``--fresh``."""
+    parser.add_argument('--out', default=out, help='CSV of every run')
+    parser.add_argument('--jobs', type=int, default=1, help='parallel worker processes')
+    parser.add_argument('--threads', type=int, default=1, help='torch threads per process')
+    parser.add_argument('--fresh', action='store_true', help='delete earlier run files')
+
+
+def results_path(out) -> Path:
+    """``out`` as given when absolute, else under the repository root."""
+    out = Path(out)
+    return out if out.is_absolute() else ROOT / out
+
+
+def run_folder(out) -> Path:
+    """Where the run files of the CSV ``out`` live: ``runs/<its stem>`` beside it."""
+    return out.parent / 'runs' / out.stem
+
+
+def open_runner(out, args) -> 'Runner':
+    """The ``Runner`` of the CSV ``out`` with ``add_run_options``' ``args``; ``--fresh``
+    deletes the earlier run files first."""
+    folder = run_folder(out)
+    if args.fresh and folder.exists():
+        shutil.rmtree(folder)
+    return Runner(folder, jobs=args.jobs, threads=args.threads)
 
 
 class Runner:
