@@ -295,14 +295,21 @@ AUDITS = [('privacy_utility_ctgan', ['ctgan', 'ctgan_w128', 'ctgan_w64', 'k2_l0'
           ('privacy_utility_tvae_default_split', ['tvae', 'tvae_w64', 'tvae_k2_l1',
                                                   'tvae_k2_l3', 'tvae_k2_l10'], 'tvae'),
           ('privacy_utility_tvae', ['tvae', 'tvae_k2_l0', 'tvae_k2_l1', 'tvae_k2_l10'], 'tvae'),
-          ('privacy_utility_tvae_default', ['tvae', 'tvae_k2_l1', 'tvae_k2_l10'], 'tvae')]
+          ('privacy_utility_tvae_default', ['tvae', 'tvae_k2_l1', 'tvae_k2_l10'], 'tvae'),
+          ('privacy_utility_tvae_classifier', ['tvae', 'tvae_k2_l10', 'tvae_k2_l3_c3',
+                                               'tvae_k2_l10_c3', 'tvae_k2_l10_c3_r2000',
+                                               'tvae_k2_l10_c512'], 'tvae')]
 AUDIT_LABELS = {'ctgan': 'SDV CTGAN', 'ctgan_w128': 'SDV CTGAN (128, 128)',
                 'ctgan_w64': 'SDV CTGAN (64, 64)', 'k2_l0': 'PrivCTGAN λ=0', 'k2_l1': 'PrivCTGAN λ=1',
                 'k2_l3': 'PrivCTGAN λ=3', 'k4_l1': 'PrivCTGAN K=4, λ=1',
                 'tvae': 'SDV TVAE', 'tvae_w64': 'SDV TVAE (64, 64)',
                 'tvae_w32': 'SDV TVAE (32, 32)', 'tvae_k2_l0': 'PrivTVAE λ=0',
                 'tvae_k2_l1': 'PrivTVAE λ=1', 'tvae_k2_l3': 'PrivTVAE λ=3',
-                'tvae_k2_l10': 'PrivTVAE λ=10', 'tvae_k2_l20': 'PrivTVAE λ=20'}
+                'tvae_k2_l10': 'PrivTVAE λ=10', 'tvae_k2_l20': 'PrivTVAE λ=20',
+                'tvae_k2_l3_c3': 'PrivTVAE λ=3, 3 classifier steps',
+                'tvae_k2_l10_c3': 'PrivTVAE λ=10, 3 classifier steps',
+                'tvae_k2_l10_c3_r2000': 'PrivTVAE λ=10, 3 steps, replay 2000',
+                'tvae_k2_l10_c512': 'PrivTVAE λ=10, 3 steps, classifier (512, 512)'}
 
 B = 'docs/benchmarks.md'
 SPECS = [

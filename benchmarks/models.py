@@ -221,6 +221,13 @@ for _k in (2, 4, 8):
             f'k{_k}_l{_weight:g}', priv_ctgan, kind='privctgan', label=f'K={_k}, λ={_weight:g}',
             params={'n_partitions': _k, 'privacy_weight': _weight}, inspect=component_gauge,
             ablation=f'k{_k}_l0' if _weight > 0 else None))
+for _weight in (0.0, 1.0, 3.0):  # each component half as wide: the two as wide as CTGAN
+    register_model(Model(
+        f'k2_l{_weight:g}_w128', priv_ctgan, kind='privctgan',
+        label=f'K=2, λ={_weight:g}, (128, 128)',
+        params={'n_partitions': 2, 'privacy_weight': _weight, 'generator_dim': (128, 128),
+                'discriminator_dim': (128, 128)}, inspect=component_gauge,
+        ablation='k2_l0_w128' if _weight > 0 else None))
 register_model(Model('tvae', sdv_tvae, kind='tvae', label='SDV TVAE'))
 for _width in (32, 64):  # 64: as wide as each of PrivTVAE's two components (split widths)
     register_model(Model(
@@ -238,6 +245,17 @@ for _weight in (0.0, 1.0, 3.0, 10.0, 20.0, 30.0):
         label=f'TVAE K=2, λ={_weight:g}, full widths',
         params={'n_partitions': 2, 'privacy_weight': _weight, 'split_widths': False},
         inspect=component_gauge, ablation='tvae_k2_l0_full' if _weight > 0 else None))
+for _name, _extra, _text in (  # a stronger component classifier (the TVAE screen)
+        ('c3', {'classifier_steps': 3}, '3 classifier steps'),
+        ('c3_r2000', {'classifier_steps': 3, 'replay_size': 2000}, '3 steps, replay 2000'),
+        ('c512', {'classifier_steps': 3, 'classifier_dim': (512, 512)},
+         '3 steps, classifier (512, 512)')):
+    for _weight in (3.0, 10.0):
+        register_model(Model(
+            f'tvae_k2_l{_weight:g}_{_name}', priv_tvae, kind='privtvae',
+            label=f'TVAE K=2, λ={_weight:g}, {_text}',
+            params={'n_partitions': 2, 'privacy_weight': _weight, **_extra},
+            inspect=component_gauge, ablation='tvae_k2_l0'))
 _DP_NAMES = {'dpctgan': 'DP-CTGAN', 'patectgan': 'PATE-CTGAN', 'mst': 'MST'}
 for _epsilon in (1.0, 3.0, 10.0):
     for _method in ('dpctgan', 'patectgan', 'mst'):
