@@ -288,7 +288,7 @@ AUDIT_HEADER = ('| table | model | floor AUC | black-box max AUC | file holder m
                 '| fit s |')
 #: The audit tables of docs/benchmarks.md, in doc order: (CSV, models, baseline).
 AUDITS = [('privacy_utility_ctgan', ['ctgan', 'ctgan_w128', 'ctgan_w64', 'k2_l0', 'k2_l1', 'k2_l3',
-                                    'k4_l1'], 'ctgan'),
+                                    'k4_l1', 'k2_l0_w128', 'k2_l1_w128', 'k2_l3_w128'], 'ctgan'),
           ('privacy_utility_tvae_split', ['tvae', 'tvae_w64', 'tvae_w32', 'tvae_k2_l0',
                                           'tvae_k2_l1', 'tvae_k2_l3', 'tvae_k2_l10',
                                           'tvae_k2_l20'], 'tvae'),
@@ -302,6 +302,8 @@ AUDITS = [('privacy_utility_ctgan', ['ctgan', 'ctgan_w128', 'ctgan_w64', 'k2_l0'
 AUDIT_LABELS = {'ctgan': 'SDV CTGAN', 'ctgan_w128': 'SDV CTGAN (128, 128)',
                 'ctgan_w64': 'SDV CTGAN (64, 64)', 'k2_l0': 'PrivCTGAN λ=0', 'k2_l1': 'PrivCTGAN λ=1',
                 'k2_l3': 'PrivCTGAN λ=3', 'k4_l1': 'PrivCTGAN K=4, λ=1',
+                'k2_l0_w128': 'PrivCTGAN λ=0, (128, 128)', 'k2_l1_w128': 'PrivCTGAN λ=1, (128, 128)',
+                'k2_l3_w128': 'PrivCTGAN λ=3, (128, 128)',
                 'tvae': 'SDV TVAE', 'tvae_w64': 'SDV TVAE (64, 64)',
                 'tvae_w32': 'SDV TVAE (32, 32)', 'tvae_k2_l0': 'PrivTVAE λ=0',
                 'tvae_k2_l1': 'PrivTVAE λ=1', 'tvae_k2_l3': 'PrivTVAE λ=3',
