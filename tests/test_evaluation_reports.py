@@ -1,5 +1,6 @@
 """Tests of PrivacyReport and UtilityReport on mixed-type data, and of the white-box path."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -200,6 +201,23 @@ def test_without_holdout_membership_is_skipped_and_dict_metadata_works(metadata,
     assert 0 <= properties['DCR Baseline Protection'] <= 1
     assert split.train['statut'].isna().sum() == statut_before.isna().sum()
     assert split.train['statut'].map(type).eq(statut_before.map(type)).all()  # None stays None
+
+
+def test_a_column_without_values_leaves_the_dcr_baseline_unchanged(metadata, splits):
+    """SDMetrics cannot draw a random baseline for a column that is missing in every row
+    (OverflowError); such a column adds no distance, so the score is the one without it."""
+    split, fresh = splits
+    table = copy.deepcopy(metadata.to_dict()['tables']['clients'])
+    table['columns']['vide'] = {'sdtype': 'numerical'}
+    scores = []
+    for extra in ({}, {'vide': np.nan}):
+        report = PrivacyReport(dcr_subsample=100, new_row_sample_size=30, seed=0)
+        report.generate(split.train.assign(**extra), fresh.assign(**extra),
+                        table if extra else metadata, verbose=False)
+        scores.append(report.get_properties().set_index('Property')['Score'])
+    assert 0 < scores[0]['DCR Baseline Protection'] <= 1
+    assert scores[1]['DCR Baseline Protection'] == pytest.approx(
+        scores[0]['DCR Baseline Protection'])
 
 
 # -- white-box -------------------------------------------------------------------------------

@@ -106,14 +106,30 @@ def test_too_many_partitions_for_the_data(mixed_table, metadata):
     assert not synthesizer._fitted
 
 
-def test_empty_and_all_missing_data(mixed_table, metadata):
+def test_empty_data_is_refused(mixed_table, metadata):
     synthesizer = PrivCTGANSynthesizer(metadata, **FAST)
     with pytest.raises(InvalidDataError, match='empty'):
         synthesizer.fit({'people': mixed_table.iloc[:0]})
+    assert not synthesizer._fitted
+
+
+@pytest.mark.parametrize('model', ['ctgan', 'tvae'])
+def test_all_missing_columns_come_back_all_missing(mixed_table, metadata, model):
+    """As with SDV's own synthesizers: a column with no value in the data (numerical,
+    categorical, datetime) is synthesized as missing, and the others are unaffected."""
+    from sdv_privgan import PrivTVAESynthesizer
+
     table = mixed_table.copy()
-    table['âge'] = np.nan
-    with pytest.raises(InvalidDataError, match="only missing values"):
-        synthesizer.fit({'people': table})
+    table['âge'], table['région'], table['signup'] = np.nan, None, pd.NaT
+    if model == 'ctgan':
+        synthesizer = PrivCTGANSynthesizer(metadata, **FAST)
+    else:
+        synthesizer = PrivTVAESynthesizer(metadata, epochs=2, batch_size=40, seed=0)
+    fit_quietly(synthesizer, table)
+    rows = synthesizer.sample(50)['people']
+    assert list(rows.columns) == list(table.columns) and len(rows) == 50
+    assert rows[['âge', 'région', 'signup']].isna().all().all()
+    assert rows['revenu €'].notna().any() and rows['grade'].notna().all()
 
 
 def test_data_not_matching_metadata(mixed_table, metadata):

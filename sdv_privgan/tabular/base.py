@@ -76,10 +76,6 @@ class PrivTabularSynthesizer(LossValuesMixin, BaseSingleTableSynthesizer):
             return ['The training data is empty.']
         validate_no_category_dtype(data)
         errors = []
-        empty = [str(column) for column in data.columns if data[column].isna().all()]
-        if empty:
-            errors.append(f'Columns {empty} contain only missing values; drop them or fill '
-                          'them before fitting.')
         smallest = len(data) // self.n_partitions
         needed = getattr(self, self._pac_argument) if self._pac_argument else 1
         if smallest < max(needed, 1):
