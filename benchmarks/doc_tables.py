@@ -287,8 +287,9 @@ AUDIT_HEADER = ('| table | model | floor AUC | black-box max AUC | file holder m
                 'leakage detected | excess removed | TPR@1%FPR | TSTR AUC | Quality '
                 '| fit s |')
 #: The audit tables of docs/benchmarks.md, in doc order: (CSV, models, baseline).
-AUDITS = [('privacy_utility_ctgan', ['ctgan', 'ctgan_w128', 'ctgan_w64', 'k2_l0', 'k2_l1', 'k2_l3',
-                                    'k4_l1', 'k2_l0_w128', 'k2_l1_w128', 'k2_l3_w128'], 'ctgan'),
+AUDITS = [('privacy_utility_ctgan', ['ctgan', 'ctgan_w128', 'ctgan_w64', 'k1', 'k2_l0', 'k2_l1',
+                                    'k2_l3', 'k4_l1', 'k2_l0_w128', 'k2_l1_w128', 'k2_l3_w128'],
+           'ctgan'),
           ('privacy_utility_tvae_split', ['tvae', 'tvae_w64', 'tvae_w32', 'tvae_k2_l0',
                                           'tvae_k2_l1', 'tvae_k2_l3', 'tvae_k2_l10',
                                           'tvae_k2_l20'], 'tvae'),
@@ -300,7 +301,8 @@ AUDITS = [('privacy_utility_ctgan', ['ctgan', 'ctgan_w128', 'ctgan_w64', 'k2_l0'
                                                'tvae_k2_l10_c3', 'tvae_k2_l10_c3_r2000',
                                                'tvae_k2_l10_c512'], 'tvae')]
 AUDIT_LABELS = {'ctgan': 'SDV CTGAN', 'ctgan_w128': 'SDV CTGAN (128, 128)',
-                'ctgan_w64': 'SDV CTGAN (64, 64)', 'k2_l0': 'PrivCTGAN λ=0', 'k2_l1': 'PrivCTGAN λ=1',
+                'ctgan_w64': 'SDV CTGAN (64, 64)', 'k1': 'PrivCTGAN K=1, λ=0',
+                'k2_l0': 'PrivCTGAN λ=0', 'k2_l1': 'PrivCTGAN λ=1',
                 'k2_l3': 'PrivCTGAN λ=3', 'k4_l1': 'PrivCTGAN K=4, λ=1',
                 'k2_l0_w128': 'PrivCTGAN λ=0, (128, 128)', 'k2_l1_w128': 'PrivCTGAN λ=1, (128, 128)',
                 'k2_l3_w128': 'PrivCTGAN λ=3, (128, 128)',
