@@ -13,9 +13,9 @@ pip install -q torch && pip install -q -e ".[test,benchmarks,parallel]"
 nvidia-smi --query-gpu=name,memory.total --format=csv | tee "$OUT/gpu.txt"
 timeout 120 python -m pytest -q tests/test_scale.py tests/test_distributed.py 2>&1 | tail -5 \
     | tee "$OUT/tests.txt"
-run() {  # a part of benchmarks/scale.py with a time limit, its summary kept
+run() {  # a part of benchmarks.scale with a time limit, its summary kept
     local limit=$1; shift
-    timeout "$limit" python benchmarks/scale.py --device cuda --out "$OUT" "$@" 2>&1 \
+    timeout "$limit" python -m benchmarks.scale --device cuda --out "$OUT" "$@" 2>&1 \
         | tail -25 | tee -a "$OUT/summary.txt"
 }
 run 240 --parts epoch --sizes 10000 100000 --rounds 1 --epochs 3 --sample-rows 1000000

@@ -10,9 +10,9 @@ process's CPU time between two epochs of one fit (read from the progress-bar ite
 both libraries), median over the epochs after the first: it leaves out the fixed set-up
 and what other jobs on a shared machine do to wall time. On a GPU read the wall columns.
 
-    python benchmarks/scale.py                           # CPU: every part, 10k and 100k rows
-    python benchmarks/scale.py --parts memory --sizes 1000000
-    python benchmarks/scale.py --device cuda --sizes 10000 100000 1000000   # on a GPU
+    python -m benchmarks.scale                           # CPU: every part, 10k and 100k rows
+    python -m benchmarks.scale --parts memory --sizes 1000000
+    python -m benchmarks.scale --device cuda --sizes 10000 100000 1000000   # on a GPU
 """
 
 import argparse
@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.common import ROOT, quiet, set_threads
+
 PARTS = ('epoch', 'memory', 'transformer', 'ranks', 'stream')
 
 
@@ -253,13 +254,12 @@ WORKERS = {'fit': run_fit, 'transformer': run_transformer, 'stream': run_stream,
 # ---------------------------------------------------------------------- the driver
 def _launch(worker, options, torchrun=None):
     """Run ``worker`` in a fresh process; returns the JSON lines it printed."""
-    command = [sys.executable, __file__, '--worker', worker] + options
+    command = [sys.executable, '-m', __spec__.name, '--worker', worker] + options
     if torchrun:
         command = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
-                   '--nproc_per_node', str(torchrun), __file__, '--worker', worker] + options
-    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT),
-                                                        os.environ.get('PYTHONPATH', '')])}
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+                   '--nproc_per_node', str(torchrun), '-m', __spec__.name, '--worker',
+                   worker] + options
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f'{worker} failed:\n{done.stderr[-4000:]}')
     lines = [json.loads(line[len('RESULT '):]) for line in done.stdout.splitlines()
@@ -321,14 +321,8 @@ def main():
 def _threads(args):
     if args.device == 'cpu':  # one thread: two are 10-30x slower on a shared 2-core box
         os.environ.setdefault('OMP_NUM_THREADS', '1')
-        import joblib
-        import torch
-
-        torch.set_num_threads(1)
-        joblib.parallel_config(backend='threading')
-    import warnings
-
-    warnings.filterwarnings('ignore')
+        set_threads(1)
+    quiet()
 
 
 def _part_epoch(args):
