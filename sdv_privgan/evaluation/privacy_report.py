@@ -282,14 +282,12 @@ class PrivacyReport(BaseEvaluationReport):
                       {'_seed': self.seed})
         # A column without a single training value adds no distance, and SDMetrics cannot
         # draw its random baseline (an OverflowError on the range of NaN): leave it out.
-        columns = {name: meta for name, meta in table_dict['columns'].items()
-                   if name not in tables['train'] or tables['train'][name].notna().any()}
-        kept = [name for name in tables['train'].columns if name in columns]
+        kept = [name for name in tables['train'] if tables['train'][name].notna().any()]
         with _numpy_global_seed(self.seed):
             breakdown = seeded.compute_breakdown(
                 sample_rows(tables['train'][kept], self.dcr_subsample, rng),
                 sample_rows(tables['synthetic'][kept], self.dcr_subsample, rng),
-                {'columns': columns}, table_name,
+                {'columns': {name: table_dict['columns'][name] for name in kept}}, table_name,
             )
         return breakdown['score'], pd.DataFrame([{'Metric': 'DCRBaselineProtection',
                                                   **_flatten(breakdown)}])
