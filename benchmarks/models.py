@@ -11,10 +11,6 @@ returns an unfitted synthesizer from the table's metadata and the regime's budge
                                **ctx.arguments_for(TVAESynthesizer))
 
     register_model(Model('tvae', sdv_tvae, kind='tvae', label='SDV TVAE'))
-for _width in (32, 64):  # 64: as wide as each of PrivTVAE's two components (split widths)
-    register_model(Model(
-        f'tvae_w{_width}', sdv_tvae, kind='tvae', label=f'SDV TVAE, ({_width}, {_width})',
-        params={'compress_dims': (_width, _width), 'decompress_dims': (_width, _width)}))
 
 Anything with SDV's ``fit({table: data})`` / ``sample(n) -> {table: rows}`` works.
 ``inspect(synthesizer, ctx) -> (metrics, curves)`` adds model-specific figures (the
